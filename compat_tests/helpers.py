@@ -1,0 +1,164 @@
+"""The one compat helper: run the same lambda with real torch and with torchlike, compare.
+
+    check(lambda t, x, y: t.add(x, y, alpha=2), [randn(3, 4), randn(3, 4)])
+
+``inputs`` are numpy arrays (or Python values); each array becomes a torch tensor and a torchlike
+tensor with the same values. ``grad=True`` makes float inputs require grad, backpropagates a fixed
+random cotangent through every float output, and compares the input gradients. Shapes, dtypes and
+values are compared; tolerances come from a per-dtype table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import torchlike
+
+TOL = {  # (rtol, atol) per dtype name
+    "float16": (1e-2, 1e-2), "bfloat16": (2e-2, 2e-2), "float32": (1.3e-5, 1e-5),
+    "float64": (1e-7, 1e-7), "complex64": (1.3e-5, 1e-5), "complex128": (1e-7, 1e-7),
+}
+
+RNG = np.random.default_rng(0)
+
+
+def rand_default(*shape, dtype=np.float32):
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+def rand_positive(*shape, dtype=np.float32):
+    return (RNG.random(shape) + 0.1).astype(dtype)
+
+
+def rand_unit(*shape, dtype=np.float32):
+    """Values in (-0.95, 0.95) for asin/atanh-style domains."""
+    return (RNG.random(shape) * 1.9 - 0.95).astype(dtype)
+
+
+def rand_int(*shape, low=-5, high=6, dtype=np.int64):
+    return RNG.integers(low, high, shape).astype(dtype)
+
+
+def rand_bool(*shape):
+    return RNG.random(shape) > 0.5
+
+
+def rand_some_equal(*shape, dtype=np.float32):
+    """Few distinct values, so ties are common (max/min/sort/median subgradients)."""
+    return RNG.integers(-2, 3, shape).astype(dtype)
+
+
+def _to(lib, x, requires_grad):
+    if isinstance(x, np.ndarray) or isinstance(x, np.generic):
+        if lib is torch:
+            t = torch.from_numpy(np.array(x))
+        else:
+            t = torchlike.from_numpy(np.array(x))
+        if requires_grad and x.dtype.kind in "fc":
+            t.requires_grad_(True)
+        return t
+    if isinstance(x, list) and x and all(isinstance(v, np.ndarray) for v in x):
+        return [_to(lib, v, requires_grad) for v in x]
+    return x
+
+
+def _flat(out):
+    if isinstance(out, (tuple, list)):
+        res = []
+        for o in out:
+            res.extend(_flat(o))
+        return res
+    return [out]
+
+
+def _np(t):
+    if isinstance(t, torch.Tensor):
+        t = t.detach()
+        if t.dtype == torch.bfloat16:
+            t = t.float()
+        return t.numpy()
+    if isinstance(t, torchlike.Tensor):
+        t = t.detach()
+        if t.dtype == torchlike.bfloat16:
+            t = t.float()
+        return t.numpy()
+    return np.asarray(t)
+
+
+def assert_close(got, want, dtype_name=None, rtol=None, atol=None, what="value"):
+    g, w = _np(got), _np(want)
+    assert g.shape == w.shape, f"{what}: shape {g.shape} != torch's {w.shape}"
+    if g.dtype.kind in "biu" or w.dtype.kind in "biu":
+        np.testing.assert_array_equal(g, w, err_msg=what)
+        return
+    r, a = TOL.get(dtype_name or str(w.dtype), (1.3e-5, 1e-5))
+    np.testing.assert_allclose(g, w, rtol=rtol or r, atol=atol or a, equal_nan=True, err_msg=what)
+
+
+def check(fn, inputs, *, grad=True, rtol=None, atol=None, check_dtype=True):
+    """Compare ``fn(torch, *inputs)`` with ``fn(torchlike, *inputs)``: shapes, dtypes, values, and
+    (if ``grad``) the gradients of every float input."""
+    t_in = [_to(torch, x, grad) for x in inputs]
+    l_in = [_to(torchlike, x, grad) for x in inputs]
+    t_out = _flat(fn(torch, *t_in))
+    l_out = _flat(fn(torchlike, *l_in))
+    assert len(t_out) == len(l_out), f"{len(l_out)} outputs, torch gives {len(t_out)}"
+    for i, (lo, to) in enumerate(zip(l_out, t_out)):
+        if isinstance(to, torch.Tensor):
+            assert isinstance(lo, torchlike.Tensor), f"output {i}: {type(lo)} is not a Tensor"
+            if check_dtype:
+                assert str(lo.dtype) == str(to.dtype), f"output {i}: dtype {lo.dtype} != {to.dtype}"
+            assert tuple(lo.shape) == tuple(to.shape), f"output {i}: shape {lo.shape} != {to.shape}"
+            assert_close(lo, to, str(to.dtype)[6:], rtol, atol, what=f"output {i}")
+        else:
+            assert lo == to, f"output {i}: {lo!r} != torch's {to!r}"
+    if not grad:
+        return
+    t_leaves = [t for t in _flat(t_in) if isinstance(t, torch.Tensor) and t.requires_grad]
+    l_leaves = [t for t in _flat(l_in) if isinstance(t, torchlike.Tensor) and t.requires_grad]
+    pairs = [(lo, to) for lo, to in zip(l_out, t_out)
+             if isinstance(to, torch.Tensor) and to.requires_grad]
+    if not t_leaves or not pairs:
+        return
+    cts = [rand_default(*to.shape, dtype=np.float64) for _, to in pairs]
+    t_loss = sum(_real((to * torch.from_numpy(c).to(to.dtype)).sum()) for (_, to), c in
+                 zip(pairs, cts))
+    l_loss = sum(_real((lo * torchlike.from_numpy(c).to(lo.dtype)).sum()) for (lo, _), c in
+                 zip(pairs, cts))
+    t_g = torch.autograd.grad(t_loss, t_leaves, allow_unused=True)
+    l_g = torchlike.autograd.grad(l_loss, l_leaves, allow_unused=True)
+    for i, (lg, tg) in enumerate(zip(l_g, t_g)):
+        if tg is None:
+            assert lg is None or not np.any(_np(lg)), f"grad {i}: torch gives None"
+            continue
+        assert lg is not None, f"grad {i}: torchlike gives None, torch does not"
+        assert_close(lg, tg, str(tg.dtype)[6:], rtol, atol, what=f"grad {i}")
+
+
+def _real(t):
+    return t.real if t.is_complex() else t
+
+
+def check_error(fn, inputs=(), *, match_message=False):
+    """Both libraries raise the same exception class (and, optionally, the same message)."""
+    t_in = [_to(torch, x, False) for x in inputs]
+    l_in = [_to(torchlike, x, False) for x in inputs]
+    try:
+        fn(torch, *t_in)
+    except Exception as e:  # noqa: BLE001 - we compare whatever torch raises
+        t_exc = e
+    else:
+        raise AssertionError("torch raised nothing")
+    try:
+        fn(torchlike, *l_in)
+    except Exception as e:  # noqa: BLE001
+        l_exc = e
+    else:
+        raise AssertionError(f"torchlike raised nothing; torch raised {type(t_exc).__name__}: "
+                             f"{t_exc}")
+    assert type(l_exc) is type(t_exc) or isinstance(l_exc, type(t_exc)), (
+        f"torchlike raised {type(l_exc).__name__}: {l_exc}; torch raised "
+        f"{type(t_exc).__name__}: {t_exc}")
+    if match_message:
+        assert str(l_exc) == str(t_exc), f"message {str(l_exc)!r} != torch's {str(t_exc)!r}"

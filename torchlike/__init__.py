@@ -1,0 +1,31 @@
+"""torchlike: PyTorch's API on JAX. ``import torchlike as torch``."""
+
+from __future__ import annotations
+
+import jax as _jax
+
+_jax.config.update("jax_enable_x64", True)  # see _dtype.py: the 64-bit policy
+
+from . import _dtype  # noqa: E402
+from ._dtype import *  # noqa: E402,F401,F403
+from ._device import device  # noqa: E402
+from ._size import Size  # noqa: E402
+from ._tensor import Tensor  # noqa: E402
+from . import _ops  # noqa: E402
+from ._ops._install import FUNCTIONS as _FUNCTIONS  # noqa: E402
+from ._creation import *  # noqa: E402,F401,F403
+from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode  # noqa: E402,F401
+from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled  # noqa: E402,F401
+from . import autograd  # noqa: E402,F401
+from ._tensor_str import set_printoptions, get_printoptions  # noqa: E402,F401
+
+
+class _Layout:
+    def __repr__(self) -> str:
+        return "torch.strided"
+
+
+strided = _Layout()
+
+globals().update(_FUNCTIONS)
+__version__ = "0.1.0"

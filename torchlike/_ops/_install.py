@@ -1,0 +1,92 @@
+"""Installs registered ops as ``torchlike.X`` functions, ``Tensor.X`` methods, in-place ``X_`` methods
+and Python operators."""
+
+from __future__ import annotations
+
+import inspect
+
+from ..autograd.grad_mode import STATE as GRAD_MODE
+
+FUNCTIONS: dict = {}  # name -> public function, re-exported by torchlike/__init__.py
+NAMESPACES: dict = {}  # namespace (e.g. "linalg", "special", "nn.functional") -> {name: fn}
+
+
+def _tensor_cls():
+    from .._tensor import Tensor
+    return Tensor
+
+
+_LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
+_VIEW_LEAF_MSG = ("a view of a leaf Variable that requires grad is being used in an in-place "
+                  "operation.")
+
+
+def check_inplace(self) -> None:
+    """torch's errors for in-place writes to leaves that require grad (outside no_grad)."""
+    if GRAD_MODE.enabled:
+        if self._rg and self.grad_fn is None and self._base is None:
+            raise RuntimeError(_LEAF_MSG)
+        b = self._base
+        if b is not None and not self._detached and b._rg and b.grad_fn is None:
+            raise RuntimeError(_VIEW_LEAF_MSG)
+
+
+def inplace_call(entry, targs, statics, layout=None):
+    from ._view import assign
+    from .registry import dispatch
+    self = targs[0]
+    check_inplace(self)
+    res = dispatch(entry, targs, statics, layout, True)
+    assign(self, res)
+    return self
+
+
+def _make_inplace(entry, public):
+    sig = inspect.signature(entry.fn)
+    params = list(sig.parameters.values())
+    parts, star = [], False
+    ns = {"_call": inplace_call, "_E": entry}
+    for p in params:
+        if p.kind is p.KEYWORD_ONLY and not star:
+            parts.append("*")
+            star = True
+        s = p.name
+        if p.kind is p.VAR_POSITIONAL:
+            s, star = "*" + s, True
+        elif p.default is not p.empty:
+            ns[f"_d_{p.name}"] = p.default
+            s += f"=_d_{p.name}"
+        parts.append(s)
+    t_expr = "(" + "".join(f"{n}, " for n in entry.tensor_names) + ")"
+    s_expr = "(" + "".join(f"{n}, " for n in entry.static_names) + ")"
+    name = entry.name + "_"
+    src = f"def {name}({', '.join(parts)}):\n    return _call(_E, {t_expr}, {s_expr})\n"
+    exec(src, ns)  # noqa: S102
+    fn = ns[name]
+    fn.__doc__ = f"In-place version of :meth:`Tensor.{entry.name}`."
+    return fn
+
+
+def register(entry, public, *, method, inplace, function, dunder, rdunder, namespace):
+    Tensor = _tensor_cls()
+    if function:
+        if namespace is None:
+            FUNCTIONS[entry.name] = public
+        else:
+            NAMESPACES.setdefault(namespace, {})[entry.name] = public
+    if method:
+        mname = method if isinstance(method, str) else entry.name
+        setattr(Tensor, mname, public)
+    if inplace:
+        fn = _make_inplace(entry, public)
+        setattr(Tensor, entry.name + "_", fn)
+        if function and namespace is None and inplace == "function":
+            FUNCTIONS[entry.name + "_"] = fn
+    if dunder:
+        d = dunder
+        setattr(Tensor, f"__{d}__", lambda self, other: public(self, other))
+        if rdunder:
+            setattr(Tensor, f"__r{d}__", lambda self, other: public(other, self))
+        if inplace:
+            ip = getattr(Tensor, entry.name + "_")
+            setattr(Tensor, f"__i{d}__", lambda self, other: ip(self, other))

@@ -1,0 +1,276 @@
+"""The autograd engine: graph nodes over ``jax.vjp`` pullbacks, and a reverse topological sweep.
+
+Design (micrograd's shape, torch's vocabulary):
+- Every differentiable op call records one :class:`Node`. It holds the op's pullback (a ``jax.vjp``
+  function that was returned out of a cached ``jax.jit``), and ``next_functions``: one edge
+  ``(node, output_nr)`` per differentiable input. A leaf that requires grad is reached through its
+  :class:`AccumulateGrad` node, so in-place ops can rebind a Tensor's ``grad_fn`` without touching the
+  graph that earlier ops recorded.
+- ``run_backward`` counts, for each node reachable from the roots, how many edges point at it, then
+  walks the nodes in reverse topological order (Kahn): a node runs once all its consumers have
+  contributed their cotangents. Leaves accumulate into ``.grad``; ``autograd.grad`` captures instead.
+- Pullbacks are freed after use unless ``retain_graph``; running a freed node raises torch's error.
+- With ``create_graph=True`` cotangents are Tensors and each node re-derives its pullback through
+  the op registry (a differentiable ``vjp`` op), so the backward pass is itself recorded.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from . import grad_mode
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved intermediate values after calling backward."
+)
+
+# One jitted caller for every pullback: JAX caches it per pullback tree structure (op + shapes).
+_apply_pullback = jax.jit(lambda pullback, cts: pullback(cts))
+
+
+class Node:
+    """A recorded op. ``name()`` gives torch's class name, e.g. ``MulBackward0``."""
+
+    __slots__ = ("_name", "next_functions", "out_meta", "_pre_hooks", "_hooks", "_retain",
+                 "__weakref__")
+
+    def __init__(self, name: str, next_functions: tuple, out_meta: tuple) -> None:
+        self._name = name
+        self.next_functions = next_functions  # ((Node | None, output_nr), ...) per input
+        self.out_meta = out_meta  # ((shape, np dtype), ...) per differentiable output
+        self._pre_hooks = None  # {output_nr: [hook(grad) -> grad | None]} for Tensor.register_hook
+        self._hooks = None
+        self._retain = None  # {output_nr: weakref(Tensor)} for Tensor.retain_grad
+
+    def name(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        return f"<{self._name} object at {id(self):#x}>"
+
+    def register_hook(self, fn):
+        self._hooks = (self._hooks or []) + [fn]
+        return _RemovableHook(lambda: self._hooks.remove(fn))
+
+    def register_prehook(self, fn):
+        return add_tensor_hook(self, None, fn)
+
+    def apply(self, cts: list, create_graph: bool) -> tuple:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def release(self) -> None:
+        pass
+
+
+class OpNode(Node):
+    """A node recorded by the op registry: pullback from ``jax.vjp``, plus what it needs to re-derive
+    that pullback differentiably for higher-order gradients."""
+
+    __slots__ = ("pullback", "entry", "key", "primals", "diff_idx", "keep", "_saved")
+
+    def __init__(self, name, next_functions, out_meta, pullback, entry, key, primals, diff_idx):
+        super().__init__(name, next_functions, out_meta)
+        self.pullback = pullback
+        self.entry, self.key, self.primals, self.diff_idx = entry, key, primals, diff_idx
+        self.keep = not entry.saves  # ops that save nothing (add, view) may be replayed, as in torch
+        self._saved = ()  # ((Tensor, version at record time), ...) for the inputs backward reads
+
+    def apply(self, cts, create_graph):
+        if self.pullback is None:
+            raise RuntimeError(_FREED_MSG)
+        for t, version in self._saved:
+            if t._vc[0] != version:
+                raise RuntimeError(_version_msg(t, version))
+        if create_graph:
+            from .._ops.registry import vjp_op
+            return vjp_op(self, cts)
+        return _apply_pullback(self.pullback, tuple(cts))
+
+    def release(self):
+        if not self.keep:
+            self.pullback = None
+            self.primals = None
+
+
+def _version_msg(t, version) -> str:
+    from .._ops.registry import _type_name
+    kind = f"torch.{_type_name(t.dtype)}Tensor"
+    src = (f"output {t._out_nr} of {t.grad_fn.name()}" if t.grad_fn is not None
+           else "a leaf Variable")
+    return (f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{kind} {list(t.shape)}], which is {src}, is at version "
+            f"{t._vc[0]}; expected version {version} instead. Hint: the backtrace further above "
+            f"shows the operation that failed to compute its gradient. The variable in question "
+            f"was changed in there or anywhere later. Good luck!")
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor that requires grad: hooks run, then ``.grad`` accumulates."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable) -> None:
+        super().__init__("AccumulateGrad", (), ((variable.shape, variable._arr.dtype),))
+        self.variable = variable
+
+    def apply(self, cts, create_graph):
+        return ()
+
+
+def add_tensor_hook(node: Node, output_nr, fn):
+    hooks = node._pre_hooks if node._pre_hooks is not None else {}
+    node._pre_hooks = hooks
+    lst = hooks.setdefault(output_nr, [])
+    lst.append(fn)
+    return _RemovableHook(lambda: lst.remove(fn) if fn in lst else None)
+
+
+class _RemovableHook:
+    __slots__ = ("_remove",)
+
+    def __init__(self, remove) -> None:
+        self._remove = remove
+
+    def remove(self) -> None:
+        self._remove()
+
+
+def _zeros(meta):
+    shape, dtype = meta
+    return jnp.zeros(shape, dtype)
+
+
+def _accumulate(buf, i, g):
+    cur = buf[i]
+    buf[i] = g if cur is None else cur + g
+
+
+def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs=None,
+                 allow_unused: bool = True, accumulate: bool = True):
+    """Backpropagate ``grads`` (arrays, or Tensors when ``create_graph``) from ``roots`` (edges
+    ``(node, output_nr)``). Accumulates into leaves' ``.grad``; if ``inputs`` (edges) is given,
+    returns the cotangent reaching each of them instead (``accumulate=False``) or as well."""
+    from .._tensor import Tensor
+
+    # 1. Dependencies: how many edges point at each node reachable from the roots.
+    deps: dict[Node, int] = {}
+    stack = [n for n, _ in roots if n is not None]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+
+    # 2. Seed the cotangent buffers of the root nodes.
+    buffers: dict[Node, list] = {}
+    for (node, nr), g in zip(roots, grads):
+        if node is None:
+            continue
+        buf = buffers.setdefault(node, [None] * len(node.out_meta))
+        _accumulate(buf, nr, g)
+
+    captured = {}
+    wanted = {}
+    if inputs is not None:
+        for i, (node, nr) in enumerate(inputs):
+            wanted.setdefault((node, nr), []).append(i)
+
+    wrap = (lambda a: Tensor._wrap(a)) if not create_graph else (lambda a: a)
+    ready = [n for n, _ in roots if n is not None and deps.get(n, 0) == 0]
+    ready = list(dict.fromkeys(ready))
+    prev = grad_mode.STATE.enabled
+    grad_mode.STATE.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            buf = buffers.pop(node, None) or [None] * len(node.out_meta)
+            # Tensor hooks registered on this node's outputs (non-leaf register_hook/retain_grad).
+            if node._pre_hooks:
+                for nr, hooks in node._pre_hooks.items():
+                    if buf[nr] is None:
+                        continue
+                    for hook in list(hooks):
+                        res = hook(wrap(buf[nr]))
+                        if res is not None:
+                            buf[nr] = res if create_graph else res._arr
+            if node._retain:
+                for nr, ref in node._retain.items():
+                    t = ref()
+                    if t is not None and buf[nr] is not None:
+                        g = buf[nr] if create_graph else Tensor._wrap(buf[nr])
+                        t._grad = g if t._grad is None else t._grad + g
+            for nr, idxs in ((nr, wanted.get((node, nr))) for nr in range(len(buf))):
+                if idxs is not None and buf[nr] is not None:
+                    for i in idxs:
+                        captured[i] = buf[nr]
+            if type(node) is AccumulateGrad:
+                if accumulate and buf[0] is not None:
+                    _accumulate_leaf(node.variable, buf[0], create_graph)
+                continue
+            if all(b is None for b in buf):
+                in_cts = (None,) * len(node.next_functions)
+            else:
+                cts = [b if b is not None else (_zeros(m) if not create_graph
+                                                 else Tensor._wrap(_zeros(m)))
+                       for b, m in zip(buf, node.out_meta)]
+                in_cts = node.apply(cts, create_graph)
+                if not retain_graph:
+                    node.release()
+            if node._hooks:
+                for h in node._hooks:
+                    h(tuple(wrap(c) if c is not None else None for c in in_cts),
+                      tuple(wrap(c) for c in buf))
+            for (nxt, nr), ct in zip(node.next_functions, in_cts):
+                if nxt is None:
+                    continue
+                if ct is not None:
+                    nbuf = buffers.get(nxt)
+                    if nbuf is None:
+                        nbuf = buffers[nxt] = [None] * len(nxt.out_meta)
+                    _accumulate(nbuf, nr, ct)
+                deps[nxt] -= 1
+                if deps[nxt] == 0:
+                    ready.append(nxt)
+    finally:
+        grad_mode.STATE.enabled = prev
+    if inputs is not None:
+        out = []
+        for i in range(len(inputs)):
+            g = captured.get(i)
+            if g is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+            out.append(None if g is None else (g if create_graph else Tensor._wrap(g)))
+        return out
+    return None
+
+
+def _accumulate_leaf(var, g, create_graph):
+    """Leaf sink: run the leaf's hooks, then add into ``.grad`` (in place, keeping its identity)."""
+    from .._tensor import Tensor
+    if create_graph:
+        gt = g
+    else:
+        garr = g
+        if garr.dtype != var._arr.dtype:
+            garr = garr.astype(var._arr.dtype)
+        if garr.shape != var._arr.shape:
+            garr = jnp.broadcast_to(garr, var._arr.shape)
+        gt = None
+    cur = var._grad
+    if cur is None:
+        var._grad = gt if create_graph else Tensor._wrap(garr)
+    elif create_graph or cur._rg:
+        var._grad = cur + gt if create_graph else cur + Tensor._wrap(garr)
+    else:
+        cur._set_arr(cur._arr + garr)
