@@ -1,0 +1,3 @@
+"""random_ops ops (being written)."""
+
+from __future__ import annotations

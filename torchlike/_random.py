@@ -1,0 +1,3 @@
+"""torchlike Generator and the global RNG (being written)."""
+
+from __future__ import annotations

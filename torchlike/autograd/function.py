@@ -1,0 +1,3 @@
+"""torchlike.autograd.Function (being written)."""
+
+from __future__ import annotations
