@@ -41,8 +41,12 @@ _ENTRIES: dict[str, OpEntry] = {}
 _Tensor = None  # set by torchlike._tensor
 
 
+_INEXACT = frozenset(np.dtype(d) for d in (np.float16, np.float32, np.float64, np.complex64,
+                                            np.complex128, jnp.bfloat16))
+
+
 def _inexact(dt) -> bool:
-    return jnp.issubdtype(dt, jnp.inexact)
+    return dt in _INEXACT
 
 
 class OpEntry:
@@ -73,7 +77,8 @@ class OpEntry:
 
         def run(*arrs):
             if promote is not None:
-                arrs = _promote(arrs, kinds, promote)
+                arrs = (promote(arrs, kinds) if callable(promote)
+                        else _promote(arrs, kinds, promote))
             if layout is not None:
                 arrs = _unflatten(arrs, layout)
             out = fn(*arrs, **kw)
@@ -359,7 +364,8 @@ def op(tensors: str, *, name: str | None = None, promote: str | None = None, met
 
     tensors: space-separated names of tensor parameters; a trailing ``*`` marks a sequence
         parameter (``"tensors*"`` for ``cat``). promote: None, "all" (torch's result type over all
-        tensor operands) or "float" (same, then integers/bool go to the default float dtype).
+        tensor operands), "float" (same, then integers/bool go to the default float dtype) or a
+        callable ``(arrays, kinds) -> arrays`` run at trace time (custom rules and dtype checks).
     saves: whether the backward needs the inputs' values (torch's saved tensors); ops that save
         nothing can be backpropagated twice and do not check version counters.
     view: the output is a view of the first input (in-place writes to it reach the base).

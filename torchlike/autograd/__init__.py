@@ -6,23 +6,22 @@ import jax.numpy as jnp
 
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
                         set_grad_enabled)
-from .graph import Node, run_backward
+from .graph import Node, _tensor_cls, run_backward
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "Function", "Node"]
 
 
 def _as_list(x):
-    from .._tensor import Tensor
     if x is None:
         return None
-    if isinstance(x, Tensor):
+    if isinstance(x, _tensor_cls()):
         return [x]
     return list(x)
 
 
 def _roots_and_grads(tensors, grad_tensors, create_graph):
-    from .._tensor import Tensor
+    Tensor = _tensor_cls()
     from .._ops.registry import _edge
     roots, grads = [], []
     for i, t in enumerate(tensors):
@@ -36,8 +35,7 @@ def _roots_and_grads(tensors, grad_tensors, create_graph):
             if not (t.dtype.is_floating_point):
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs "
                                    f"but got {t.dtype}")
-            g_arr = jnp.ones(t.shape, t._arr.dtype)
-            g = Tensor._wrap(g_arr)
+            g = Tensor._wrap(_ones(t._arr.shape, t._arr.dtype))
         elif not isinstance(g, Tensor):
             from .._creation import tensor
             g = tensor(g, dtype=t.dtype)
@@ -45,8 +43,24 @@ def _roots_and_grads(tensors, grad_tensors, create_graph):
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
                                f"output[{i}] has a shape of {t.shape}.")
         roots.append(_edge(t))
-        grads.append(g if create_graph else g._data.astype(t._arr.dtype))
+        if create_graph:
+            grads.append(g)
+        else:
+            ga = g._data
+            grads.append(ga if ga.dtype == t._arr.dtype else ga.astype(t._arr.dtype))
     return roots, grads
+
+
+_ONES: dict = {}
+
+
+def _ones(shape, dtype):
+    """Cached ``ones`` seeds for implicit scalar gradients (an eager jnp.ones costs ~20 µs)."""
+    key = (shape, dtype)
+    a = _ONES.get(key)
+    if a is None:
+        a = _ONES[key] = jnp.ones(shape, dtype)
+    return a
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,

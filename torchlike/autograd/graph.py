@@ -30,6 +30,7 @@ _FREED_MSG = (
 
 # One jitted caller for every pullback: JAX caches it per pullback tree structure (op + shapes).
 _apply_pullback = jax.jit(lambda pullback, cts: pullback(cts))
+_add = jax.jit(lambda a, b: a + b)
 
 
 class Node:
@@ -146,7 +147,10 @@ def _zeros(meta):
 
 def _accumulate(buf, i, g):
     cur = buf[i]
-    buf[i] = g if cur is None else cur + g
+    if cur is None:
+        buf[i] = g
+    else:
+        buf[i] = _add(cur, g) if isinstance(g, jax.Array) else cur + g  # Tensors if create_graph
 
 
 def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs=None,
@@ -154,7 +158,7 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
     """Backpropagate ``grads`` (arrays, or Tensors when ``create_graph``) from ``roots`` (edges
     ``(node, output_nr)``). Accumulates into leaves' ``.grad``; if ``inputs`` (edges) is given,
     returns the cotangent reaching each of them instead (``accumulate=False``) or as well."""
-    from .._tensor import Tensor
+    Tensor = _tensor_cls()
 
     # 1. Dependencies: how many edges point at each node reachable from the roots.
     deps: dict[Node, int] = {}
@@ -208,10 +212,12 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
                     if t is not None and buf[nr] is not None:
                         g = buf[nr] if create_graph else Tensor._wrap(buf[nr])
                         t._grad = g if t._grad is None else t._grad + g
-            for nr, idxs in ((nr, wanted.get((node, nr))) for nr in range(len(buf))):
-                if idxs is not None and buf[nr] is not None:
-                    for i in idxs:
-                        captured[i] = buf[nr]
+            if wanted:
+                for nr in range(len(buf)):
+                    idxs = wanted.get((node, nr))
+                    if idxs is not None and buf[nr] is not None:
+                        for i in idxs:
+                            captured[i] = buf[nr]
             if type(node) is AccumulateGrad:
                 if accumulate and buf[0] is not None:
                     _accumulate_leaf(node.variable, buf[0], create_graph)
@@ -255,9 +261,19 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
     return None
 
 
+_TENSOR = []
+
+
+def _tensor_cls():
+    if not _TENSOR:
+        from .._tensor import Tensor
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
+
+
 def _accumulate_leaf(var, g, create_graph):
-    """Leaf sink: run the leaf's hooks, then add into ``.grad`` (in place, keeping its identity)."""
-    from .._tensor import Tensor
+    """Leaf sink: add into ``.grad`` (in place, keeping its identity, as torch does)."""
+    Tensor = _tensor_cls()
     if create_graph:
         gt = g
     else:
@@ -273,4 +289,4 @@ def _accumulate_leaf(var, g, create_graph):
     elif create_graph or cur._rg:
         var._grad = cur + gt if create_graph else cur + Tensor._wrap(garr)
     else:
-        cur._set_arr(cur._arr + garr)
+        cur._set_arr(_add(cur._arr, garr))
