@@ -162,3 +162,34 @@ def check_error(fn, inputs=(), *, match_message=False):
         f"{type(t_exc).__name__}: {t_exc}")
     if match_message:
         assert str(l_exc) == str(t_exc), f"message {str(l_exc)!r} != torch's {str(t_exc)!r}"
+
+
+def check_same(fn, *, rtol=None, atol=None):
+    """Run ``fn(torch)`` and ``fn(torchlike)`` and compare the results recursively: Tensors by
+    dtype, shape, values and requires_grad; tuples/lists/dicts element-wise; anything else (strings,
+    numbers, None, types' names) with ``==``. Returns the torchlike result."""
+    want = fn(torch)
+    got = fn(torchlike)
+    _same(got, want, rtol, atol, "result")
+    return got
+
+
+def _same(got, want, rtol, atol, where):
+    if isinstance(want, torch.Tensor):
+        assert isinstance(got, torchlike.Tensor), f"{where}: {type(got).__name__} is not a Tensor"
+        assert str(got.dtype) == str(want.dtype), f"{where}: dtype {got.dtype} != {want.dtype}"
+        assert tuple(got.shape) == tuple(want.shape), f"{where}: shape {got.shape} != {want.shape}"
+        assert got.requires_grad == want.requires_grad, (
+            f"{where}: requires_grad {got.requires_grad} != {want.requires_grad}")
+        assert_close(got, want, str(want.dtype)[6:], rtol, atol, what=where)
+    elif isinstance(want, (tuple, list)):
+        assert isinstance(got, (tuple, list)) and len(got) == len(want), (
+            f"{where}: {got!r} != torch's {want!r}")
+        for i, (g, w) in enumerate(zip(got, want)):
+            _same(g, w, rtol, atol, f"{where}[{i}]")
+    elif isinstance(want, dict):
+        assert isinstance(got, dict) and got.keys() == want.keys(), f"{where}: {got} != {want}"
+        for k in want:
+            _same(got[k], want[k], rtol, atol, f"{where}[{k!r}]")
+    else:
+        assert got == want, f"{where}: {got!r} != torch's {want!r}"

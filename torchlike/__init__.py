@@ -14,10 +14,15 @@ from ._tensor import Tensor  # noqa: E402
 from . import _ops  # noqa: E402
 from ._ops._install import FUNCTIONS as _FUNCTIONS  # noqa: E402
 from ._creation import *  # noqa: E402,F401,F403
+from ._random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: E402,F401
+                      manual_seed, seed, set_rng_state)
+from . import _random as random  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode  # noqa: E402,F401
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled  # noqa: E402,F401
 from . import autograd  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
+from . import special  # noqa: E402,F401
 from ._tensor_str import set_printoptions, get_printoptions  # noqa: E402,F401
 
 
@@ -29,4 +34,6 @@ class _Layout:
 strided = _Layout()
 
 globals().update(_FUNCTIONS)
+from . import nn  # noqa: E402,F401
+from . import optim  # noqa: E402,F401
 __version__ = "0.1.0"

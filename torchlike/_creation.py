@@ -5,13 +5,15 @@ directly (placed on the requested device) instead of going through the op regist
 from __future__ import annotations
 
 import math
-import numbers
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import _device, _dtype
+from ._ops._install import FUNCTIONS
+from ._ops.registry import op
+from ._size import Size
 from ._tensor import Tensor, _is_tracer
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
@@ -42,59 +44,121 @@ def _place(arr, device):
 def _finish(arr, device, requires_grad) -> Tensor:
     t = Tensor._wrap(_place(arr, device))
     if requires_grad:
-        t.requires_grad_(True)
+        if not jnp.issubdtype(arr.dtype, jnp.inexact):
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        t._rg = True
     return t
 
 
-def _infer_dtype(data) -> _dtype.dtype:
-    """torch's dtype inference for nested Python data: bool < int64 < default float < complex."""
-    kind = 0  # 0 bool, 1 int, 2 float, 3 complex
-    tensor_dt = None
-    stack = [data]
-    empty = True
-    while stack:
-        x = stack.pop()
-        if isinstance(x, Tensor):
-            tensor_dt = x.dtype if tensor_dt is None else _dtype.promote_types(tensor_dt, x.dtype)
-            empty = False
-        elif isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, (bool, np.bool_)):
-            empty = False
-        elif isinstance(x, numbers.Integral):
-            kind, empty = max(kind, 1), False
-        elif isinstance(x, numbers.Real):
-            kind, empty = max(kind, 2), False
-        elif isinstance(x, numbers.Complex):
-            kind, empty = 3, False
-        elif isinstance(x, (np.ndarray, np.generic, jax.Array)):
-            d = _dtype.from_np(x.dtype)
-            tensor_dt = d if tensor_dt is None else _dtype.promote_types(tensor_dt, d)
-            empty = False
-        else:
-            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
-    if empty:
+_PY_SCALAR_TYPES = frozenset((bool, int, float, complex))
+
+
+def _elem_dtype(x):
+    """The dtype one scalar element contributes to torch's inference (None: not a scalar)."""
+    t = type(x)
+    if t is bool:
+        return _dtype.bool
+    if t is int:
+        return _dtype.int64
+    if t is float:
         return _dtype.get_default_dtype()
-    py = [_dtype.bool, _dtype.int64, _dtype.get_default_dtype(),
-          _dtype.get_default_dtype().to_complex()][kind]
-    if tensor_dt is None:
-        return py
-    return _dtype.promote_types(tensor_dt, py) if kind > 0 else tensor_dt
+    if t is complex:
+        return _dtype.get_default_dtype().to_complex()
+    if isinstance(x, np.generic):
+        return _dtype.from_np(x.dtype)
+    return None
 
 
-def _to_numpy_nested(data):
-    if isinstance(data, Tensor):
-        return np.asarray(data.detach()._data)
-    if isinstance(data, (list, tuple)):
-        items = [_to_numpy_nested(x) for x in data]
-        if items and isinstance(items[0], np.ndarray):
-            shapes = {i.shape for i in items}
-            if len(shapes) > 1:
-                raise ValueError(f"expected sequence of length {len(data[0])} at dim 1 (got "
-                                 f"{len(data[1])})")
-            return np.stack(items) if items else np.array([])
-        return items
-    return data
+def _data_shape(data) -> list:
+    """torch's shape of nested data: the lengths along the first elements."""
+    shape = []
+    x = data
+    while isinstance(x, (list, tuple)):
+        shape.append(len(x))
+        if not x:
+            return shape
+        x = x[0]
+    if isinstance(x, np.ndarray):
+        shape.extend(x.shape)
+    return shape
+
+
+def _flatten_data(x, dim, shape, flat, dts) -> None:
+    """Append ``x``'s scalars to ``flat`` and their dtypes to ``dts``, raising torch's errors for
+    ragged or mistyped data."""
+    if dim == len(shape):
+        if isinstance(x, Tensor):
+            # NOTE: torch reads a Tensor inside a sequence as a scalar (its one element).
+            if x.numel() != 1:
+                raise TypeError("only integer tensors of a single element can be converted to an "
+                                "index")
+            dts.add(x.dtype)
+            flat.append(x.item())
+            return
+        d = _elem_dtype(x)
+        if d is None:
+            if isinstance(x, (list, tuple)):
+                if any(e.is_floating_point or e.is_complex for e in dts):
+                    raise TypeError(f"must be real number, not {type(x).__name__}")
+                raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+            if isinstance(x, str):
+                raise TypeError("new(): invalid data type 'str'")
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+        dts.add(d)
+        flat.append(x.item() if isinstance(x, np.generic) else x)
+        return
+    n = shape[dim]
+    if isinstance(x, np.ndarray):
+        if list(x.shape) != shape[dim:]:
+            got = x.shape[0] if x.ndim else 0
+            raise ValueError(f"expected sequence of length {n} at dim {dim} (got {got})")
+        dts.add(_dtype.from_np(x.dtype))
+        flat.extend(x.ravel().tolist())
+        return
+    if not isinstance(x, (list, tuple)):
+        raise TypeError("not a sequence")
+    if len(x) != n:
+        raise ValueError(f"expected sequence of length {n} at dim {dim} (got {len(x)})")
+    if dim == len(shape) - 1:
+        types = set(map(type, x))
+        if types <= _PY_SCALAR_TYPES:  # fast path: a flat run of Python numbers
+            dts.update(_elem_dtype(t()) for t in types)
+            flat.extend(x)
+            return
+    for v in x:
+        _flatten_data(v, dim + 1, shape, flat, dts)
+
+
+def _check_ints(flat, target: _dtype.dtype) -> None:
+    """torch's overflow errors: Python ints must fit int64, and values the integer target."""
+    ints = [v for v in flat if type(v) is int]
+    if ints and (min(ints) < -2**63 or max(ints) >= 2**63):
+        raise ValueError("Overflow when unpacking long long")
+    if target.is_floating_point or target.is_complex or target is _dtype.bool or not flat:
+        return
+    if any(isinstance(v, complex) for v in flat):
+        raise TypeError("can't convert complex to int")
+    info = np.iinfo(target.np)
+    low = -int(info.max) if target.np.kind == "u" else int(info.min)
+    if min(flat) < low or max(flat) > info.max:
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
+
+
+def _from_data(data, dt):
+    """A numpy array for nested Python/numpy data, with torch's dtype inference and checks."""
+    shape = _data_shape(data)
+    flat, dts = [], set()
+    _flatten_data(data, 0, shape, flat, dts)
+    target = dt
+    if target is None:
+        for d in dts:
+            target = d if target is None else _dtype.promote_types(target, d)
+        target = target or _dtype.get_default_dtype()
+    _check_ints(flat, target)
+    if target.np.kind == "u":  # negative values wrap around, as in torch
+        flat = [int(v) % (1 << (8 * target.itemsize)) for v in flat]
+    return np.array(flat, dtype=target.np).reshape(shape)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
@@ -109,24 +173,13 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
         arr = data if dt is None else data.astype(dt.np)
         return _finish(arr, device, requires_grad)
     if isinstance(data, (np.ndarray, np.generic)):
-        inferred = _dtype.from_np(data.dtype)
+        _dtype.from_np(data.dtype)
+        np_data = data if dt is None else data.astype(dt.np)
+    elif isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
     else:
-        if isinstance(data, str):
-            raise TypeError("new(): invalid data type 'str'")
-        inferred = _infer_dtype(data)
-    target = dt or inferred
-    try:
-        np_data = np.asarray(_to_numpy_nested(data))
-    except ValueError as e:
-        raise ValueError(str(e)) from None
-    if np_data.dtype == object:
-        raise ValueError("expected sequence of equal lengths (ragged nested sequence)")
-    if (np_data.size and np_data.dtype.kind in "iu" and target.is_floating_point is False
-            and not target.is_complex and target is not _dtype.bool):
-        info = np.iinfo(target.np)
-        if np_data.max() > info.max or np_data.min() < info.min:
-            raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
-    return _finish(jnp.asarray(np_data, dtype=target.np), device, requires_grad)
+        np_data = _from_data(data, dt)
+    return _finish(jnp.asarray(np_data), device, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -159,19 +212,29 @@ def frombuffer(buffer, *, dtype, count: int = -1, offset: int = 0, requires_grad
 
 
 def _size_args(size, fname):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+    """``*size`` or one sequence, as a tuple of ints, with torch's errors."""
+    packed = len(size) == 1 and isinstance(size[0], (tuple, list, Size))
+    if packed:
         size = tuple(size[0])
     out = []
-    for s in size:
-        if isinstance(s, Tensor):
+    for i, s in enumerate(size):
+        if isinstance(s, Tensor) and s.numel() == 1 and not s.is_floating_point():
             s = int(s)
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"{fname}(): argument 'size' must be tuple of ints, but found element "
-                            f"of type {type(s).__name__}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
+            name = type(s).__name__
+            if packed:
+                raise TypeError(f"{fname}(): argument 'size' (position 1) must be tuple of ints, "
+                                f"but found element of type {name} at pos {i}")
+            if len(size) == 1:
+                raise TypeError(f"{fname}(): argument 'size' (position 1) must be tuple of ints, "
+                                f"not {name}")
+            raise TypeError(f"{fname}(): argument 'size' failed to unpack the object at pos "
+                            f"{i + 1} with error \"type must be tuple of ints,but got {name}\"")
         out.append(int(s))
+    if any(s < 0 for s in out):
+        if fname == "zeros":
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: {out}")
     return tuple(out)
 
 
@@ -214,19 +277,27 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def _scalar_dtype(v):
+def _fill_number(v, fname):
+    """A fill value as a Python number (torch reads 0-dim Tensors and numpy scalars as Numbers)."""
     if isinstance(v, Tensor):
-        return v.dtype
-    return _dtype.scalar_dtype(v)
+        if v.ndim:
+            raise TypeError(f"{fname}(): argument 'fill_value' (position 2) must be Number, not "
+                            f"Tensor")
+        return v.item()
+    if isinstance(v, np.generic):
+        return v.item()
+    if not isinstance(v, (bool, int, float, complex)):
+        raise TypeError(f"{fname}(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(v).__name__}")
+    return v
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False) -> Tensor:
     """torchlike implementation of :func:`torch.full` (dtype inferred from ``fill_value``)."""
     _check_layout(layout)
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _scalar_dtype(fill_value)
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
+    fill_value = _fill_number(fill_value, "full")
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
     arr = jnp.full(_size_args((size,), "full"), fill_value, dt.np)
     return _out(_finish(arr, device, requires_grad), out)
 
@@ -266,8 +337,7 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     shape, dt, dev = _like(input, dtype, device)
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
+    fill_value = _fill_number(fill_value, "full_like")
     return _finish(jnp.full(shape, fill_value, dt), dev, requires_grad)
 
 
@@ -281,19 +351,25 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     start, end, step = _num(start), _num(end), _num(step)
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is not None:
         dt = _dtype.to_dtype(dtype)
     elif all(isinstance(v, (int, np.integer)) for v in (start, end, step)):
         dt = _dtype.int64
     else:
         dt = _dtype.get_default_dtype()
+    integral = not (dt.is_floating_point or dt.is_complex)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if integral and int(step) == 0:
+        raise ValueError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = max(int(math.ceil((end - start) / step)), 0)
-    # torch computes start + i*step in double precision, then casts.
-    vals = start + np.arange(n, dtype=np.float64 if dt.is_floating_point else np.int64) * step
+    # torch computes start + i*step in double precision (int64 for integer dtypes), then casts.
+    if integral:
+        vals = int(start) + np.arange(n, dtype=np.int64) * int(step)
+    else:
+        vals = start + np.arange(n, dtype=np.float64) * step
     return _out(_finish(jnp.asarray(vals, dt.np), device, requires_grad), out)
 
 
@@ -308,27 +384,38 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     return _out(_finish(jnp.asarray(vals, dt.np), device, requires_grad), out)
 
 
+def _steps(steps) -> int:
+    steps = _num(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return steps
+
+
+def _linspace_np(start, end, steps):
+    """torch's linspace in double: the first half counts up from ``start``, the second half down
+    from ``end`` (so both ends are exact)."""
+    if steps == 1:
+        return np.full(1, start, np.float64)
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    i = np.arange(steps, dtype=np.float64)
+    return np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+
+
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """torchlike implementation of :func:`torch.linspace`."""
-    start, end = _num(start), _num(end)
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
+    vals = _linspace_np(_num(start), _num(end), _steps(steps))
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    # torch fills the first half from start and the second half from end (symmetric rounding).
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    i = np.arange(steps, dtype=np.float64)
-    half = steps // 2
-    vals = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
     return _out(_finish(jnp.asarray(vals, dt.np), device, requires_grad), out)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """torchlike implementation of :func:`torch.logspace`."""
+    exps = _linspace_np(_num(start), _num(end), _steps(steps))
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    exps = np.asarray(linspace(start, end, steps, dtype=_dtype.float64)._arr)
-    return _out(_finish(jnp.asarray(np.power(base, exps), dt.np), device, requires_grad), out)
+    return _out(_finish(jnp.asarray(np.power(float(base), exps), dt.np), device, requires_grad),
+                out)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
@@ -336,6 +423,8 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     """torchlike implementation of :func:`torch.eye`."""
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     return _out(_finish(jnp.eye(n, m if m is not None else n, dtype=_dt(dtype)), device,
                         requires_grad), out)
 
@@ -345,3 +434,92 @@ def _out(t: Tensor, out):
         return t
     from ._ops.registry import write_out
     return write_out(out, t)
+
+
+# -- Tensor.new_* (dtype and device default to the tensor's) ------------------------------------
+
+def _new_kw(self, dtype, device):
+    dt = dtype if dtype is not None else self.dtype
+    dev = device if device is not None else (None if _is_tracer(self._arr) else self.device)
+    return dt, dev
+
+
+def _new_tensor(self, data, dtype=None, device=None, requires_grad=False, layout=None,
+                pin_memory=False) -> Tensor:
+    """torchlike implementation of :meth:`torch.Tensor.new_tensor`."""
+    dt, dev = _new_kw(self, dtype, device)
+    return tensor(data, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def _new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+               pin_memory=False) -> Tensor:
+    """torchlike implementation of :meth:`torch.Tensor.new_zeros`."""
+    dt, dev = _new_kw(self, dtype, device)
+    return zeros(_size_args(size, "new_zeros"), dtype=dt, device=dev,
+                 requires_grad=requires_grad, layout=layout)
+
+
+def _new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+              pin_memory=False) -> Tensor:
+    """torchlike implementation of :meth:`torch.Tensor.new_ones`."""
+    dt, dev = _new_kw(self, dtype, device)
+    return ones(*size, dtype=dt, device=dev, requires_grad=requires_grad, layout=layout)
+
+
+def _new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+               pin_memory=False) -> Tensor:
+    """torchlike implementation of :meth:`torch.Tensor.new_empty` (zeros: see :func:`empty`)."""
+    dt, dev = _new_kw(self, dtype, device)
+    return empty(*size, dtype=dt, device=dev, requires_grad=requires_grad, layout=layout)
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+              layout=None, pin_memory=False) -> Tensor:
+    """torchlike implementation of :meth:`torch.Tensor.new_full`."""
+    dt, dev = _new_kw(self, dtype, device)
+    return full(size, fill_value, dtype=dt, device=dev, requires_grad=requires_grad,
+                layout=layout)
+
+
+for _name, _fn in (("new_tensor", _new_tensor), ("new_zeros", _new_zeros),
+                   ("new_ones", _new_ones), ("new_empty", _new_empty), ("new_full", _new_full)):
+    _fn.__name__ = _fn.__qualname__ = _name
+    setattr(Tensor, _name, _fn)
+
+
+# -- in-place fillers: registry entries, so versions, views and autograd are shared ---------------
+
+@op("input value", method=False, inplace=True, saves=False)
+def fill(input, value):
+    """torchlike implementation of :func:`torch.fill`."""
+    if value.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    return jnp.broadcast_to(value.astype(input.dtype), input.shape)
+
+
+@op("input", method=False, function=False, inplace=True, saves=False)
+def zero(input):
+    return jnp.zeros_like(input)
+
+
+@op("input src", method=False, function=False, inplace=True, saves=False,
+    grad_name="CopyBackwards")
+def copy(input, src, non_blocking=False):
+    for i, (x, y) in enumerate(zip(reversed(input.shape), reversed(src.shape))):
+        if x != y and y != 1:
+            if x == 1:
+                break
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
+                               f"at non-singleton dimension {input.ndim - 1 - i}")
+    shape = jnp.broadcast_shapes(input.shape, src.shape)
+    if shape != input.shape:
+        raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast "
+                           f"shape {list(shape)}")
+    return jnp.broadcast_to(src, input.shape).astype(input.dtype)
+
+
+Tensor.zero_.__doc__ = "torchlike implementation of :meth:`torch.Tensor.zero_`."
+Tensor.copy_.__doc__ = "torchlike implementation of :meth:`torch.Tensor.copy_`."
+FUNCTIONS["zero_"] = Tensor.zero_
+FUNCTIONS["fill_"] = Tensor.fill_

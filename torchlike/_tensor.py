@@ -236,6 +236,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
+        if flag and not (self.dtype.is_floating_point or self.dtype.is_complex):
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")  # (requires_grad_() words it differently, as torch)
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -246,8 +249,7 @@ class Tensor:
                                    "require differentiation use var_no_grad = var.detach().")
             return self
         if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
-            raise RuntimeError("only Tensors of floating point and complex dtype can require "
-                               "gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._rg = bool(requires_grad)
         return self
 
@@ -262,7 +264,10 @@ class Tensor:
             warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being "
                           "accessed. Its .grad attribute won't be populated during "
                           "autograd.backward(). If you indeed want the .grad field to be populated "
-                          "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                          "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
+                          "you access the non-leaf Tensor by mistake, make sure you access the "
+                          "leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more "
+                          "information.",
                           UserWarning, stacklevel=2)
         return self._grad
 
@@ -414,7 +419,7 @@ class Tensor:
             return f"tensor(<traced>, shape={list(arr.shape)}, dtype={self.dtype})"
         vals = np.asarray(arr.astype(jnp.float32) if arr.dtype == _dtype.bfloat16.np else arr)
         dev = self.device
-        gfn = self.grad_fn.name() if self.grad_fn is not None else None
+        gfn = type(self.grad_fn).__name__ if self.grad_fn is not None else None
         prefix = "tensor("
         return _tensor_str.format_tensor(
             vals, self.dtype.name, default_dtype_name=_dtype.get_default_dtype().name,

@@ -86,7 +86,10 @@ def register(entry, public, *, method, inplace, function, dunder, rdunder, names
         d = dunder
         setattr(Tensor, f"__{d}__", lambda self, other: public(self, other))
         if rdunder:
-            setattr(Tensor, f"__r{d}__", lambda self, other: public(other, self))
+            if d in ("add", "mul"):  # torch computes 2 * x as x.mul(2): self stays input 0
+                setattr(Tensor, f"__r{d}__", lambda self, other: public(self, other))
+            else:
+                setattr(Tensor, f"__r{d}__", lambda self, other: public(other, self))
         if inplace:
             ip = getattr(Tensor, entry.name + "_")
             setattr(Tensor, f"__i{d}__", lambda self, other: ip(self, other))

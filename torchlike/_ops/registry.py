@@ -314,9 +314,9 @@ def vjp_op(node: OpNode, cts: list):
     Tensor = _Tensor
     # The primal inputs, reconnected to the graph edges they came from.
     prim = node.primals
-    ins = list(prim)
+    ins = [None if p is None else Tensor._wrap(p) for p in prim]
     for j, i in enumerate(diff_idx):
-        fn, nr = node.next_functions[j]
+        fn, nr = node._edges[j]
         t = Tensor._wrap(prim[i])
         if fn is not None:
             if isinstance(fn, AccumulateGrad):

@@ -6,6 +6,8 @@ import jax.numpy as jnp
 
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
                         set_grad_enabled)
+from . import function  # noqa: F401
+from .function import Function
 from .graph import Node, _tensor_cls, run_backward
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
@@ -75,7 +77,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         from .._ops.registry import _edge
         ins = _as_list(inputs)
         if not ins:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         res = run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph,
                            inputs=[_edge(t) for t in ins], accumulate=False)
         from .graph import _accumulate_leaf
@@ -111,3 +113,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         from .._creation import zeros_like
         res = [zeros_like(t) if g is None else g for t, g in zip(ins, res)]
     return tuple(res)
+
+
+from . import functional  # noqa: E402,F401  (needs grad, defined above)

@@ -34,6 +34,12 @@ class _Mode:
 
     _enable = True
 
+    def __new__(cls, *args, **kwargs):
+        # ``@torch.no_grad`` without parentheses: the class is called with the function itself.
+        if len(args) == 1 and not kwargs and callable(args[0]) and cls is not set_grad_enabled:
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def __enter__(self) -> None:
         self._prev = STATE.enabled
         STATE.enabled = self._enable
@@ -97,6 +103,10 @@ class set_grad_enabled(_Mode):
 
     def __enter__(self) -> None:
         pass
+
+    def __call__(self, func):
+        STATE.enabled = self._prev  # as a decorator, the mode applies only inside ``func``
+        return super().__call__(func)
 
     def clone(self):
         return set_grad_enabled(self._enable)

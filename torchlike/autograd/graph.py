@@ -25,7 +25,7 @@ _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you call "
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
-    "graph a second time or if you need to access saved intermediate values after calling backward."
+    "graph a second time or if you need to access saved tensors after calling backward."
 )
 
 # One jitted caller for every pullback: JAX caches it per pullback tree structure (op + shapes).
@@ -36,19 +36,27 @@ _add = jax.jit(lambda a, b: a + b)
 class Node:
     """A recorded op. ``name()`` gives torch's class name, e.g. ``MulBackward0``."""
 
-    __slots__ = ("_name", "next_functions", "out_meta", "_pre_hooks", "_hooks", "_retain",
-                 "__weakref__")
+    __slots__ = ("_name", "_edges", "out_meta", "_pre_hooks", "_hooks", "_node_pre_hooks",
+                 "_retain", "__weakref__")
 
-    def __init__(self, name: str, next_functions: tuple, out_meta: tuple) -> None:
+    def __init__(self, name: str, edges: tuple, out_meta: tuple) -> None:
         self._name = name
-        self.next_functions = next_functions  # ((Node | None, output_nr), ...) per input
+        self._edges = edges  # ((Node | None, output_nr), ...) per differentiable input
         self.out_meta = out_meta  # ((shape, np dtype), ...) per differentiable output
         self._pre_hooks = None  # {output_nr: [hook(grad) -> grad | None]} for Tensor.register_hook
-        self._hooks = None
+        self._hooks = None  # [hook(grad_inputs, grad_outputs) -> grad_inputs | None]
+        self._node_pre_hooks = None  # [hook(grad_outputs) -> grad_outputs | None]
         self._retain = None  # {output_nr: weakref(Tensor)} for Tensor.retain_grad
+
+    _raw_cts = False  # True: apply() gets None (not zeros) for outputs that got no cotangent
 
     def name(self) -> str:
         return self._name
+
+    @property
+    def next_functions(self) -> tuple:
+        """torch's ``next_functions``: one ``(node, output_nr)`` per input."""
+        return self._edges
 
     def __repr__(self) -> str:
         return f"<{self._name} object at {id(self):#x}>"
@@ -58,7 +66,8 @@ class Node:
         return _RemovableHook(lambda: self._hooks.remove(fn))
 
     def register_prehook(self, fn):
-        return add_tensor_hook(self, None, fn)
+        self._node_pre_hooks = (self._node_pre_hooks or []) + [fn]
+        return _RemovableHook(lambda: self._node_pre_hooks.remove(fn))
 
     def apply(self, cts: list, create_graph: bool) -> tuple:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -73,8 +82,18 @@ class OpNode(Node):
 
     __slots__ = ("pullback", "entry", "key", "primals", "diff_idx", "keep", "_saved")
 
-    def __init__(self, name, next_functions, out_meta, pullback, entry, key, primals, diff_idx):
-        super().__init__(name, next_functions, out_meta)
+    def __new__(cls, name, *args):
+        # One subclass per torch node name, so ``type(t.grad_fn).__name__`` is e.g. MulBackward0.
+        sub = _NODE_CLASSES.get(name)
+        if sub is None:
+            ns = {"__slots__": ()}
+            if name in _CPP_NAMES:  # torch's C++ nodes: name() differs from the class name
+                ns["name"] = lambda self, _n=_CPP_NAMES[name]: _n
+            sub = _NODE_CLASSES[name] = type(name, (OpNode,), ns)
+        return object.__new__(sub)
+
+    def __init__(self, name, edges, out_meta, pullback, entry, key, primals, diff_idx):
+        super().__init__(name, edges, out_meta)
         self.pullback = pullback
         self.entry, self.key, self.primals, self.diff_idx = entry, key, primals, diff_idx
         self.keep = not entry.saves  # ops that save nothing (add, view) may be replayed, as in torch
@@ -96,17 +115,35 @@ class OpNode(Node):
             self.pullback = None
             self.primals = None
 
+    @property
+    def next_functions(self) -> tuple:
+        """torch's ``next_functions``: ``(None, 0)`` for inputs that need no grad (numbers too;
+        omitted None arguments are skipped)."""
+        edges = dict(zip(self.diff_idx, self._edges))
+        return tuple(edges.get(i, (None, 0)) for i, k in enumerate(self.key[1]) if k is not None)
+
+
+_NODE_CLASSES: dict = {}
+_CPP_NAMES = {"CopySlices": "torch::autograd::CopySlices"}
+
 
 def _version_msg(t, version) -> str:
+    """torch's message; like torch, it names the saved input's *current* grad_fn."""
     from .._ops.registry import _type_name
     kind = f"torch.{_type_name(t.dtype)}Tensor"
-    src = (f"output {t._out_nr} of {t.grad_fn.name()}" if t.grad_fn is not None
-           else "a leaf Variable")
+    node, nr = t.grad_fn, t._out_nr
+    src = ""
+    if node is not None:
+        name = node.name()
+        stripped = name.rstrip("0123456789")
+        if stripped.endswith("Backward") and stripped != name:
+            name = stripped[:-8]
+        src = f", which is output {nr} of {name},"
     return (f"one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: [{kind} {list(t.shape)}], which is {src}, is at version "
-            f"{t._vc[0]}; expected version {version} instead. Hint: the backtrace further above "
-            f"shows the operation that failed to compute its gradient. The variable in question "
-            f"was changed in there or anywhere later. Good luck!")
+            f"inplace operation: [{kind} {list(t.shape)}]{src} is at version {t._vc[0]}; "
+            f"expected version {version} instead. Hint: enable anomaly detection to find the "
+            f"operation that failed to compute its gradient, with "
+            f"torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 class AccumulateGrad(Node):
@@ -166,7 +203,7 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
     seen = set(stack)
     while stack:
         node = stack.pop()
-        for nxt, _ in node.next_functions:
+        for nxt, _ in node._edges:
             if nxt is None:
                 continue
             deps[nxt] = deps.get(nxt, 0) + 1
@@ -197,6 +234,11 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
         while ready:
             node = ready.pop()
             buf = buffers.pop(node, None) or [None] * len(node.out_meta)
+            if node._node_pre_hooks:
+                for hook in list(node._node_pre_hooks):
+                    res = hook(tuple(None if b is None else wrap(b) for b in buf))
+                    if res is not None:
+                        buf = [_unwrap(r, create_graph) for r in res]
             # Tensor hooks registered on this node's outputs (non-leaf register_hook/retain_grad).
             if node._pre_hooks:
                 for nr, hooks in node._pre_hooks.items():
@@ -205,7 +247,7 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
                     for hook in list(hooks):
                         res = hook(wrap(buf[nr]))
                         if res is not None:
-                            buf[nr] = res if create_graph else res._arr
+                            buf[nr] = _unwrap(res, create_graph)
             if node._retain:
                 for nr, ref in node._retain.items():
                     t = ref()
@@ -223,19 +265,22 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
                     _accumulate_leaf(node.variable, buf[0], create_graph)
                 continue
             if all(b is None for b in buf):
-                in_cts = (None,) * len(node.next_functions)
+                in_cts = (None,) * len(node._edges)
             else:
-                cts = [b if b is not None else (_zeros(m) if not create_graph
-                                                 else Tensor._wrap(_zeros(m)))
-                       for b, m in zip(buf, node.out_meta)]
+                cts = buf if node._raw_cts else [
+                    b if b is not None else (_zeros(m) if not create_graph
+                                             else Tensor._wrap(_zeros(m)))
+                    for b, m in zip(buf, node.out_meta)]
                 in_cts = node.apply(cts, create_graph)
                 if not retain_graph:
                     node.release()
             if node._hooks:
-                for h in node._hooks:
-                    h(tuple(wrap(c) if c is not None else None for c in in_cts),
-                      tuple(wrap(c) for c in buf))
-            for (nxt, nr), ct in zip(node.next_functions, in_cts):
+                for h in list(node._hooks):
+                    res = h(tuple(wrap(c) if c is not None else None for c in in_cts),
+                            tuple(None if c is None else wrap(c) for c in buf))
+                    if res is not None:
+                        in_cts = tuple(_unwrap(r, create_graph) for r in res)
+            for (nxt, nr), ct in zip(node._edges, in_cts):
                 if nxt is None:
                     continue
                 if ct is not None:
@@ -253,12 +298,19 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
         for i in range(len(inputs)):
             g = captured.get(i)
             if g is None and not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
-                                   "desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
+                                   f"been used in the graph. Set allow_unused=True if this is the "
+                                   f"desired behavior.")
             out.append(None if g is None else (g if create_graph else Tensor._wrap(g)))
         return out
     return None
+
+
+def _unwrap(g, create_graph):
+    """A hook's returned gradient as the engine holds it (an array; a Tensor if create_graph)."""
+    if g is None or create_graph:
+        return g
+    return g._data
 
 
 _TENSOR = []

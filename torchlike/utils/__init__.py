@@ -1,0 +1,3 @@
+"""torchlike.utils: data loading (``torchlike.utils.data``)."""
+
+from . import data  # noqa: F401

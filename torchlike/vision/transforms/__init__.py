@@ -1,0 +1,3 @@
+"""torchlike.vision.transforms."""
+
+from .transforms import Compose, Lambda, Normalize, PILToTensor, ToTensor  # noqa: F401
