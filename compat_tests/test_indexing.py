@@ -168,8 +168,6 @@ OPS = [
     ("gather_neg_dim", lambda t, x, i: x.gather(-1, i), [A, IDX]),
     ("scatter_src", lambda t, x, i, s: x.scatter(0, i, s), [A, _i(0, 2, 1, 1).reshape(1, 4),
                                                             rand_default(1, 4)]),
-    ("scatter_src_larger", lambda t, x, i, s: x.scatter(0, i, s), [A, _i(0, 2, 1).reshape(1, 3),
-                                                                   rand_default(2, 4)]),
     ("scatter_value", lambda t, x, i: t.scatter(x, 1, i, 1.5), [A, _i(0, 1, 3).reshape(3, 1)]),
     ("scatter_value_kw", lambda t, x, i: t.scatter(x, 1, i, value=-2.0),
      [A, _i(0, 1, 3).reshape(3, 1)]),
@@ -234,6 +232,12 @@ OPS = [
 @pytest.mark.parametrize("name,fn,inputs", OPS, ids=[c[0] for c in OPS])
 def test_index_op(name, fn, inputs):
     check(fn, inputs)
+
+
+def test_scatter_src_larger_than_index():
+    # torch's own backward rejects this case, so only values are compared
+    check(lambda t, x, i, s: x.scatter(0, i, s), [A, _i(0, 2, 1).reshape(1, 3), rand_default(2, 4)],
+          grad=False)
 
 
 @pytest.mark.parametrize("reduce", ["add", "multiply"])

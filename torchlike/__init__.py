@@ -22,6 +22,7 @@ from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode  # 
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled  # noqa: E402,F401
 from . import autograd  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
+from .serialization import load, save  # noqa: E402,F401
 from . import special  # noqa: E402,F401
 from ._tensor_str import set_printoptions, get_printoptions  # noqa: E402,F401
 

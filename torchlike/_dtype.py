@@ -112,8 +112,11 @@ def set_default_dtype(d: dtype) -> None:
     """torchlike implementation of :func:`torch.set_default_dtype` (float32 or float64)."""
     d = to_dtype(d)
     if not d.is_floating_point:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
-    _default_dtype[0] = d
+        raise TypeError("only floating-point types are supported as the default type")
+    if d is not _default_dtype[0]:
+        _default_dtype[0] = d
+        from ._ops.registry import clear_caches
+        clear_caches()  # traced ops read the default dtype (int -> float promotion)
 
 
 # ---- type promotion (torch's lattice; see c10/core/ScalarType.h and TensorIterator's rules) ----
@@ -214,7 +217,7 @@ class finfo:
         self.bits = fi.bits
         self.eps, self.max, self.min = _builtin_float(fi.eps), _builtin_float(fi.max), _builtin_float(fi.min)
         self.tiny = self.smallest_normal = _builtin_float(fi.smallest_normal)
-        self.resolution = _builtin_float(fi.resolution)
+        self.resolution = 10.0 ** -fi.precision  # torch: exactly 1e-06 etc., not the float32 value
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
@@ -230,10 +233,12 @@ class iinfo:
         if d.is_floating_point or d.is_complex:
             raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
                             "handle 'torch.iinfo'")
-        ii = np.iinfo(d.np) if d is not bool else None
+        if d is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        ii = np.iinfo(d.np)
         self.dtype = d.name
         self.bits = 8 * d.itemsize
-        self.min, self.max = (0, 1) if ii is None else (_builtin_int(ii.min), _builtin_int(ii.max))
+        self.min, self.max = _builtin_int(ii.min), _builtin_int(ii.max)
 
     def __repr__(self) -> str:
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

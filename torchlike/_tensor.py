@@ -56,9 +56,9 @@ class Tensor:
         if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor, jax.Array)):
             src = tensor(args[0], dtype=dtype or _dtype.get_default_dtype(), device=device)
         elif all(isinstance(a, int) for a in args):
-            src = empty(*args, dtype=dtype, device=device)
+            src = empty(*(args or (0,)), dtype=dtype, device=device)
         else:
-            raise TypeError(f"new(): invalid data type for Tensor({args!r})")
+            raise TypeError(f"new(): invalid data type '{type(args[0]).__name__}'")
         self._arr = src._arr
 
     def _init_fields(self, arr) -> None:
@@ -388,17 +388,23 @@ class Tensor:
     def __bool__(self) -> bool:
         arr = self._concrete("bool(Tensor) (data-dependent Python control flow)")
         if arr.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if not arr.size
+                               else "Boolean value of Tensor with more than one value is ambiguous")
         return bool(np.asarray(arr).reshape(()))
 
+    def _scalar(self):
+        if self._arr.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self.dtype.is_complex or self.numel() != 1:
@@ -411,7 +417,9 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         if self._arr.ndim == 0 and not _is_tracer(self._arr):
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __repr__(self, *, tensor_contents=None) -> str:
         arr = self._data

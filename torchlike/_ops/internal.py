@@ -8,6 +8,9 @@ from .registry import op
 
 @op("input", method=False, function=False, saves=False, grad_name="ToCopyBackward0")
 def _to_copy(input, dtype=None):
+    if dtype is not None and dtype.kind == "u" and input.dtype.kind == "f":
+        # NOTE: float -> uint8 of a negative value wraps in torch (via int64); XLA saturates to 0
+        input = input.astype("int64")
     return input if dtype is None else input.astype(dtype)
 
 

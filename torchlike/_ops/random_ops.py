@@ -62,42 +62,30 @@ def _uniform(k, shape, dtype, low=0.0, high=1.0):
     return jax.random.uniform(k, shape, dtype, low, high)
 
 
-def _random_ints(k, shape, low, high_inclusive):
-    """Integers in [low, high_inclusive] as int64 (the range may span all of int64)."""
-    span = high_inclusive - low + 1
-    if span < 2**63:
-        return jax.random.randint(k, shape, low, high_inclusive + 1, jnp.int64)
-    bits = jax.random.bits(k, shape, jnp.uint64)
-    if span < 2**64:
-        bits = bits % jnp.uint64(span)
-    return (bits + jnp.uint64(low % 2**64)).astype(jnp.int64)
-
-
 # -- raw ops: (key, ...) -> (new_key, sample) ---------------------------------------------------
+# Distribution parameters are tensor inputs (Python numbers become cached 0-dim arrays), so e.g.
+# ``uniform_(-b, b)`` with a new ``b`` reuses the compiled function.
 
-@op("key", method=False, function=False, differentiable=False, saves=False)
-def _sample(key, shape, dtype, kind, params):
-    """A fresh sample of ``shape``/``dtype`` from distribution ``kind`` with static ``params``."""
+@op("key a b", method=False, function=False, differentiable=False, saves=False)
+def _sample(key, a, b, shape, dtype, kind):
+    """A fresh sample of ``shape``/``dtype`` from distribution ``kind`` with parameters a, b."""
     key, k = _split(key)
     if kind == "uniform":
-        out = _uniform(k, shape, dtype, *params)
+        out = _uniform(k, shape, dtype, a.astype(dtype), b.astype(dtype))
     elif kind == "normal":
-        mean, std = params
-        out = jax.random.normal(k, shape, dtype) * std + mean
-    elif kind == "ints":
-        out = _random_ints(k, shape, *params).astype(dtype)
+        out = jax.random.normal(k, shape, dtype) * b.astype(dtype) + a.astype(dtype)
+    elif kind == "ints":  # [a, b)
+        out = jax.random.randint(k, shape, a, b, jnp.int64).astype(dtype)
     elif kind == "bernoulli":
-        out = (jax.random.uniform(k, shape) < params[0]).astype(dtype)
+        out = (jax.random.uniform(k, shape, a.dtype) < a).astype(dtype)
     elif kind == "exponential":
-        out = (jax.random.exponential(k, shape, dtype) / params[0]).astype(dtype)
+        out = (jax.random.exponential(k, shape, dtype) / a).astype(dtype)
     elif kind == "geometric":
-        out = jax.random.geometric(k, params[0], shape, jnp.int64).astype(dtype)
+        out = jax.random.geometric(k, a, shape, jnp.int64).astype(dtype)
     elif kind == "log_normal":
-        mean, std = params
-        out = jnp.exp(jax.random.normal(k, shape, dtype) * std + mean)
+        out = jnp.exp(jax.random.normal(k, shape, dtype) * b.astype(dtype) + a.astype(dtype))
     elif kind == "cauchy":
-        median, sigma = params
-        out = (jax.random.cauchy(k, shape, dtype) * sigma + median).astype(dtype)
+        out = (jax.random.cauchy(k, shape, dtype) * b + a).astype(dtype)
     elif kind == "randperm":
         out = jax.random.permutation(k, shape[0]).astype(dtype)
     else:
@@ -106,27 +94,24 @@ def _sample(key, shape, dtype, kind, params):
 
 
 @op("key mean std", method=False, function=False, saves=False, grad_name="NormalBackward3")
-def _normal(key, mean, std, mean_s, std_s):
-    """normal(mean, std) where either may be a tensor (None here: the static ``*_s`` is used)."""
-    dts = [a.dtype for a in (mean, std) if a is not None]
-    dt = jnp.result_type(*dts)
-    if not _is_float(dt):
-        raise _not_impl("normal_kernel_cpu", dt)
-    shape = _broadcast_shape(() if mean is None else mean.shape, () if std is None else std.shape)
+def _normal(key, mean, std, dtype):
+    """normal(mean, std), either a tensor or a number; ``dtype`` is the result's (torch's rule)."""
+    if not _is_float(dtype):
+        raise _not_impl("normal_kernel_cpu", dtype)
+    shape = _broadcast_shape(mean.shape, std.shape)
     key, k = _split(key)
-    m = mean if mean is not None else mean_s
-    s = std if std is not None else std_s
-    return key, lax.stop_gradient(m + s * jax.random.normal(k, shape, dt)).astype(dt)
+    out = mean.astype(dtype) + std.astype(dtype) * jax.random.normal(k, shape, dtype)
+    return key, lax.stop_gradient(out)
 
 
-@op("key input", method=False, function=False, saves=False, grad_name="BernoulliBackward0")
+@op("key input p", method=False, function=False, saves=False, grad_name="BernoulliBackward0")
 def _bernoulli(key, input, p):
     """bernoulli(input) (``p`` None: ``input`` holds the probabilities) or bernoulli(input, p)."""
     if p is None and not _is_float(input.dtype):
         raise _not_impl("bernoulli_tensor_cpu_p_", input.dtype)
     key, k = _split(key)
     prob = input if p is None else p
-    u = jax.random.uniform(k, input.shape, input.dtype if p is None else jnp.float64)
+    u = jax.random.uniform(k, input.shape, prob.dtype)
     return key, lax.stop_gradient((u < prob).astype(input.dtype))
 
 
@@ -213,7 +198,8 @@ def _draw(entry, generator, targs, statics):
 
 
 def _fresh(shape, dtype, kind, params, generator):
-    return _draw(_sample.entry, generator, (), (shape, dtype, kind, params))
+    a, b = params + (None,) * (2 - len(params))
+    return _draw(_sample.entry, generator, (a, b), (shape, dtype, kind))
 
 
 def _finish(t, device, requires_grad, out=None):
@@ -283,7 +269,7 @@ _C_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "in
 
 
 def _int_range(low, high, dt: _dtype.dtype):
-    """[low, high) checked as torch's ``random_(from, to)``; returns the inclusive bounds."""
+    """[low, high) checked as torch's ``random_(from, to)``."""
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
@@ -294,7 +280,7 @@ def _int_range(low, high, dt: _dtype.dtype):
             raise RuntimeError(f"from is out of bounds for {_C_NAMES[dt.name]}")
         if not lo <= high - 1 <= hi:
             raise RuntimeError(f"to - 1 is out of bounds for {_C_NAMES[dt.name]}")
-    return (low, high - 1)
+    return (low, high)
 
 
 def _randint_args(args, low, high, size, fname):
@@ -365,8 +351,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         _check("negative", std, "normal expects all elements of std >= 0.0")
     elif std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_g(std)}")
-    t = _draw(_normal.entry, generator, (mean if mt else None, std if st else None),
-              (None if mt else float(mean), None if st else float(std)))
+    dts = [x.dtype for x in (mean, std) if isinstance(x, Tensor)]
+    dt = dts[0] if len(dts) == 1 else _dtype.promote_types(*dts)
+    t = _draw(_normal.entry, generator, (mean if mt else float(mean), std if st else float(std)),
+              (dt.np,))
     return _finish(t, None, False, out)
 
 
@@ -376,7 +364,7 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
         _check("outside_01", input, _P_IN_MSG)
     elif not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_g(p)}")
-    t = _draw(_bernoulli.entry, generator, (input,), (None if p is None else float(p),))
+    t = _draw(_bernoulli.entry, generator, (input, None if p is None else float(p)), ())
     return _finish(t, None, False, out)
 
 
@@ -442,12 +430,13 @@ def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
 
 
 def _random_default_high(dt: _dtype.dtype) -> int:
-    """The inclusive upper bound of ``random_()``: 2**mantissa digits for floats, the max else."""
+    """The exclusive upper bound of ``random_()``: 2**mantissa digits + 1 for floats, max + 1
+    else. NOTE: for int64 the bound is clipped to the int64 max (that one value is never drawn)."""
     if dt.is_floating_point:
-        return 2 ** {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}[dt.name]
+        return 2 ** {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}[dt.name] + 1
     if dt is _dtype.bool:
-        return 1
-    return int(np.iinfo(dt.np).max)
+        return 2
+    return min(int(np.iinfo(dt.np).max) + 1, 2**63 - 1)
 
 
 def random_(self, *args, generator=None, **kwargs) -> Tensor:
@@ -468,6 +457,9 @@ def random_(self, *args, generator=None, **kwargs) -> Tensor:
         low, high = kwargs.get("from", 0), kwargs["to"]
     if high is None:
         bounds = (int(low), _random_default_high(dt))
+        if bounds[0] >= bounds[1]:
+            raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than or equal "
+                               f"to 'to' casted to dtype, but got from={low} > to={bounds[1]}")
     else:
         bounds = _int_range(int(low), int(high), dt)
     return _fill_sample(self, "ints", bounds, generator)

@@ -486,31 +486,38 @@ def _warn_size(input, target) -> None:
                       "same size.", stacklevel=4)
 
 
-@_fn("input target weight", promote="float", grad_name="MseLossBackward0")
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """torchlike implementation of :func:`torch.nn.functional.mse_loss`."""
-    r = _reduction(size_average, reduce, reduction)
+# NOTE: the registry passes tensor arguments positionally, so entries whose torch signature puts a
+# tensor after static arguments (``weight=``, ``pos_weight=`` last) are raw entries with the
+# tensors first, behind a wrapper with torch's signature.
+
+@_raw("input target weight", promote="float", grad_name="MseLossBackward0")
+def _mse_loss(input, target, weight, reduction):
     _warn_size(input, target)
     loss = (input - target) ** 2
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, r)
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-@_fn("input target weight", promote="float", grad_name="L1LossBackward0")
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """torchlike implementation of :func:`torch.nn.functional.l1_loss`."""
-    r = _reduction(size_average, reduce, reduction)
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.mse_loss`."""
+    return _mse_loss(input, target, weight, _reduction(size_average, reduce, reduction))
+
+
+@_raw("input target weight", promote="float", grad_name="L1LossBackward0")
+def _l1_loss(input, target, weight, reduction):
     _warn_size(input, target)
     loss = jnp.abs(input - target)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, r)
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-@_fn("input target weight", promote="float", grad_name="SmoothL1LossBackward0")
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0,
-                   weight=None):
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.l1_loss`."""
+    return _l1_loss(input, target, weight, _reduction(size_average, reduce, reduction))
+
+
+@_fn("input target", promote="float", grad_name="SmoothL1LossBackward0")
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """torchlike implementation of :func:`torch.nn.functional.smooth_l1_loss`."""
     r = _reduction(size_average, reduce, reduction)
     if beta < 0:
@@ -518,26 +525,24 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _warn_size(input, target)
     d = jnp.abs(input - target)
     if beta == 0:
-        loss = d
-    else:
-        loss = jnp.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, r)
+        return _reduce(d, r)
+    return _reduce(jnp.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), r)
 
 
-@_fn("input target weight", promote="float", grad_name="HuberLossBackward0")
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    """torchlike implementation of :func:`torch.nn.functional.huber_loss`."""
-    r = _reduction(None, None, reduction)
+@_raw("input target weight", promote="float", grad_name="HuberLossBackward0")
+def _huber_loss(input, target, weight, reduction, delta):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_size(input, target)
     d = jnp.abs(input - target)
     loss = jnp.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, r)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.huber_loss`."""
+    return _huber_loss(input, target, weight, _reduction(None, None, reduction), float(delta))
 
 
 @_fn("input target weight", promote="float", grad_name="BinaryCrossEntropyBackward0")
@@ -554,17 +559,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     log_x = jnp.maximum(jnp.log(input), -100.0)
     log_1mx = jnp.maximum(jnp.log1p(-input), -100.0)
     loss = -(target * log_x + (1 - target) * log_1mx)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, r)
+    return _reduce(loss if weight is None else loss * weight, r)
 
 
-@_fn("input target weight pos_weight", promote="float",
-     grad_name="BinaryCrossEntropyWithLogitsBackward0")
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
-    """torchlike implementation of :func:`torch.nn.functional.binary_cross_entropy_with_logits`."""
-    r = _reduction(size_average, reduce, reduction)
+@_raw("input target weight pos_weight", promote="float",
+      grad_name="BinaryCrossEntropyWithLogitsBackward0")
+def _bce_with_logits(input, target, weight, pos_weight, reduction):
     if target.shape != input.shape:
         raise ValueError(f"Target size (torch.Size({list(target.shape)})) must be the same as "
                          f"input size (torch.Size({list(input.shape)}))")
@@ -573,9 +573,15 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
     else:
         loss = (1 - target) * input + sp
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, r)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.binary_cross_entropy_with_logits`."""
+    return _bce_with_logits(input, target, weight, pos_weight,
+                            _reduction(size_average, reduce, reduction))
 
 
 @_fn("input target", promote="float", grad_name="KlDivBackward0")

@@ -163,15 +163,32 @@ def cast(x, like):
     return jnp.asarray(x).astype(like.dtype)
 
 
+def fma(a, b, c):
+    """``a * b + c`` rounded once, as ATen's vectorized CPU kernels (``lerp``, ``addcmul``,
+    ``add(alpha=)``) compute it with FMA instructions.
+
+    NOTE: XLA has no fma primitive; for float32 and narrower, the product of two float32s is exact
+    in float64, so one float64 add and a cast give the FMA result (bar rare double roundings). This
+    matters: a*b+c rounded twice drifts visibly through RMSprop's sqrt of tiny averages.
+    """
+    dt = jnp.result_type(a, b, c)
+    if dt == jnp.float64 or not jnp.issubdtype(dt, jnp.floating):
+        return a * b + c
+    w = jnp.float64
+    return (jnp.asarray(a).astype(w) * jnp.asarray(b).astype(w) + jnp.asarray(c).astype(w)).astype(
+        dt)
+
+
 def lerp(start, end, weight):
-    """torch's ``start.lerp_(end, weight)`` with a scalar weight: the two-sided formula of ATen."""
+    """torch's ``start.lerp_(end, weight)`` with a scalar weight: ATen's two-sided formula."""
     w = cast(weight, start)
-    return jnp.where(jnp.abs(w) < 0.5, start + w * (end - start), end - (end - start) * (1 - w))
+    diff = end - start
+    return jnp.where(jnp.abs(w) < 0.5, fma(w, diff, start), fma(w - 1, diff, end))
 
 
 def addcmul(x, t1, t2, value):
-    """torch's ``x.addcmul(t1, t2, value=v)``: ``x + v * t1 * t2`` in ATen's order."""
-    return x + cast(value, x) * t1 * t2
+    """torch's ``x.addcmul(t1, t2, value=v)``: ``fma(v * t1, t2, x)`` as ATen computes it."""
+    return fma(cast(value, x) * t1, t2, x)
 
 
 def step_count(s, p):
