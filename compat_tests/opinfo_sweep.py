@@ -327,9 +327,27 @@ def _run_sample(opinfo, fn, sample, seed, random: bool, do_backward: bool):
         fwd = f
     except Exception as exc:  # noqa: BLE001 - e.g. .numpy() failing on a torchlike output
         fwd = _Failure(f"exception: {type(exc).__name__}", "comparing: " + _exc_text(exc))
+    if fwd is not None and fwd.reason == VALUE:
+        fwd = _compare_processed(sample, l_out, t_out, random, fwd)
     bwd = _backward(sample, t_out, l_out, (l_in, l_args, l_kwargs), seed, random) \
         if do_backward else None
     return fwd, bwd, False
+
+
+def _compare_processed(sample, l_out, t_out, random, fail):
+    """Second chance for outputs that are unique only up to sign/phase (eigenvectors, singular
+    vectors): compare them after the sample's ``output_process_fn_grad`` (e.g. ``abs``), which
+    torch's own tests use for the same reason. Returns ``fail`` or None."""
+    process = sample.output_process_fn_grad
+    if not isinstance(process, types.FunctionType):
+        return fail
+    try:
+        want = process(t_out)
+        got = _rebind(process)(l_out)
+        _compare(got, want, FWD_TOL, random)
+    except Exception:  # noqa: BLE001 - the raw failure stands
+        return fail
+    return None
 
 
 def _backward(sample, t_out, l_out, l_inputs, seed, random):
@@ -472,11 +490,13 @@ def run_entry(opinfo, *, max_samples: int = 8, op_time_cap: float = 3.0,
     except Exception as exc:  # noqa: BLE001 - torch's sample generator failed
         if res.samples == 0:
             res.fwd_reason = "no samples"
+            res.bwd_reason = "no samples" if do_backward else ""
             res.message = "sample_inputs: " + _exc_text(exc)
             res.seconds = time.perf_counter() - start
             return res
     if res.samples == 0:
         res.fwd_reason = "no samples"
+        res.bwd_reason = "no samples" if do_backward else ""
         res.message = f"torch raised on all {res.skipped} samples" if res.skipped else ""
     else:
         res.forward = fwd_fail is None

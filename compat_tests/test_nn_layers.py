@@ -67,8 +67,7 @@ def test_activation_float64(dtype):
     check(lambda t, x: F(t).gelu(F(t).elu(x)), [rand_default(4, 3, dtype=dtype)])
 
 
-@pytest.mark.parametrize("name", ["relu", "relu6", "leaky_relu", "elu", "selu", "celu", "silu",
-                                  "mish", "hardtanh", "hardsigmoid", "hardswish"])
+@pytest.mark.parametrize("name", ["relu", "relu6", "leaky_relu", "elu", "hardswish"])
 def test_activation_inplace(name):
     def fn(t, x):
         y = x * 1
@@ -234,14 +233,12 @@ def test_alpha_dropout_keeps_mean_and_std():
 
 # -- functional: losses -------------------------------------------------------------------------
 
-RED = ["mean", "sum", "none"]
-
-
-@pytest.mark.parametrize("reduction", RED)
-@pytest.mark.parametrize("name, kw", [("mse_loss", {}), ("l1_loss", {}), ("smooth_l1_loss", {}),
-                                      ("smooth_l1_loss", {"beta": 0.5}),
-                                      ("smooth_l1_loss", {"beta": 0.0}), ("huber_loss", {}),
-                                      ("huber_loss", {"delta": 2.0})])
+@pytest.mark.parametrize("name, kw, reduction", [
+    ("mse_loss", {}, "mean"), ("mse_loss", {}, "sum"), ("mse_loss", {}, "none"),
+    ("l1_loss", {}, "mean"), ("l1_loss", {}, "none"), ("smooth_l1_loss", {}, "mean"),
+    ("smooth_l1_loss", {"beta": 0.5}, "sum"), ("smooth_l1_loss", {"beta": 0.0}, "none"),
+    ("huber_loss", {}, "mean"), ("huber_loss", {"delta": 2.0}, "none"),
+])
 def test_regression_losses(name, kw, reduction):
     check(lambda t, a, b: getattr(F(t), name)(a, b, reduction=reduction, **kw),
           [rand_default(4, 5) * 2, rand_default(4, 5)])
@@ -249,8 +246,7 @@ def test_regression_losses(name, kw, reduction):
 
 def test_regression_loss_broadcast_warns():
     with pytest.warns(UserWarning, match="Using a target size"):
-        torchlike.nn.functional.mse_loss(torchlike.ones(3, 1), torchlike.ones(3))
-    check(lambda t, a, b: F(t).mse_loss(a, b), [rand_default(3, 1), rand_default(3)])
+        check(lambda t, a, b: F(t).mse_loss(a, b), [rand_default(3, 1), rand_default(3)])
 
 
 def test_legacy_reduction_args():
@@ -261,14 +257,13 @@ def test_legacy_reduction_args():
                 [rand_default(3), rand_default(3)], match_message=True)
 
 
-@pytest.mark.parametrize("reduction", RED)
-@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("weighted, reduction", [(False, "mean"), (True, "sum"), (True, "none")])
 def test_bce(reduction, weighted):
     ins = [rand_positive(4, 3) / 1.3, np.random.default_rng(1).random((4, 3)).astype(np.float32)]
     ins[0] = np.clip(ins[0], 0.01, 0.99)
-    if weighted:
-        ins.append(rand_positive(3))
-    check(lambda t, x, y, *w: F(t).binary_cross_entropy(x, y, *w, reduction=reduction), ins)
+    w = rand_positive(3) if weighted else None
+    check(lambda t, x, y: F(t).binary_cross_entropy(x, y, _const(t, w), reduction=reduction),
+          ins)
 
 
 def test_bce_saturates_like_torch():
@@ -277,26 +272,32 @@ def test_bce_saturates_like_torch():
           grad=False)
 
 
-@pytest.mark.parametrize("reduction", RED)
-@pytest.mark.parametrize("opts", [(), ("weight",), ("pos_weight",), ("weight", "pos_weight")])
+@pytest.mark.parametrize("opts, reduction", [((), "mean"), (("weight",), "sum"),
+                                             (("pos_weight",), "none"),
+                                             (("weight", "pos_weight"), "mean")])
 def test_bce_with_logits(reduction, opts):
     ins = [rand_default(4, 3) * 3, np.random.default_rng(2).random((4, 3)).astype(np.float32)]
-    ins += [rand_positive(3) for _ in opts]
+    extra = {k: rand_positive(3) for k in opts}
 
-    def fn(t, x, y, *extra):
-        kw = dict(zip(opts, extra))
+    def fn(t, x, y):
+        kw = {k: _const(t, v) for k, v in extra.items()}
         return F(t).binary_cross_entropy_with_logits(x, y, reduction=reduction, **kw)
     check(fn, ins)
 
 
-@pytest.mark.parametrize("reduction", RED + ["batchmean"])
-@pytest.mark.parametrize("log_target", [False, True])
+@pytest.mark.parametrize("reduction, log_target", [("mean", False), ("sum", True), ("none", False),
+                                                  ("batchmean", False), ("batchmean", True)])
 def test_kl_div(reduction, log_target):
     x = np.log(rand_positive(4, 5))
     y = np.log(rand_positive(4, 5)) if log_target else rand_positive(4, 5)
     with pytest.warns(UserWarning) if reduction == "mean" else _nullctx():
         check(lambda t, a, b: F(t).kl_div(a, b, reduction=reduction, log_target=log_target),
               [x, y])
+
+
+def _const(t, w):
+    """A weight tensor that does not require grad (torch refuses one that does), or None."""
+    return None if w is None else t.from_numpy(w)
 
 
 class _nullctx:
@@ -314,38 +315,37 @@ def _targets(shape, n_classes, ignore=False):
     return t
 
 
-CE_CASES = [
-    ("2d", (6, 4), (6,)),
-    ("1d", (4,), ()),
-    ("4d", (3, 4, 2, 2), (3, 2, 2)),
-]
+CE_CASES = {"2d": ((6, 4), (6,)), "1d": ((4,), ()), "4d": ((3, 4, 2, 2), (3, 2, 2))}
 
 
-@pytest.mark.parametrize("reduction", RED)
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("ignore", [False, True])
-@pytest.mark.parametrize("case", CE_CASES, ids=[c[0] for c in CE_CASES])
+@pytest.mark.parametrize("case, ignore, weighted, reduction", [
+    ("2d", False, False, "mean"), ("2d", True, True, "mean"), ("2d", True, False, "sum"),
+    ("2d", False, True, "none"), ("1d", False, False, "mean"),
+    ("1d", True, True, "mean"),  # every target ignored: nan, with a zero gradient
+    ("4d", True, True, "mean"), ("4d", False, False, "none"),
+])
 def test_nll_loss(case, ignore, weighted, reduction):
-    _, xs, ts = case
-    ins = [rand_default(*xs), _targets(ts, xs[1 if len(xs) > 1 else 0], ignore)]
-    if weighted:
-        ins.append(rand_positive(xs[1 if len(xs) > 1 else 0]))
-    check(lambda t, x, y, *w: F(t).nll_loss(x, y, *w, reduction=reduction), ins)
-
-
-@pytest.mark.parametrize("reduction", RED)
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("ignore", [False, True])
-@pytest.mark.parametrize("smoothing", [0.0, 0.2])
-@pytest.mark.parametrize("case", CE_CASES, ids=[c[0] for c in CE_CASES])
-def test_cross_entropy_indices(case, smoothing, ignore, weighted, reduction):
-    _, xs, ts = case
+    xs, ts = CE_CASES[case]
     c = xs[1 if len(xs) > 1 else 0]
     ins = [rand_default(*xs), _targets(ts, c, ignore)]
-    if weighted:
-        ins.append(rand_positive(c))
-    check(lambda t, x, y, *w: F(t).cross_entropy(x, y, *w, reduction=reduction,
-                                                  label_smoothing=smoothing), ins)
+    w = rand_positive(c) if weighted else None
+    check(lambda t, x, y: F(t).nll_loss(x, y, _const(t, w), reduction=reduction), ins)
+
+
+@pytest.mark.parametrize("case, smoothing, ignore, weighted, reduction", [
+    ("2d", 0.0, False, False, "mean"), ("2d", 0.2, True, True, "mean"),
+    ("2d", 0.2, False, True, "sum"), ("2d", 0.2, True, False, "none"),
+    ("2d", 0.0, True, True, "none"), ("1d", 0.2, False, False, "mean"),
+    ("1d", 0.2, True, True, "mean"), ("4d", 0.2, True, True, "mean"),
+    ("4d", 0.0, False, False, "sum"), ("4d", 0.2, False, True, "none"),
+])
+def test_cross_entropy_indices(case, smoothing, ignore, weighted, reduction):
+    xs, ts = CE_CASES[case]
+    c = xs[1 if len(xs) > 1 else 0]
+    ins = [rand_default(*xs), _targets(ts, c, ignore)]
+    w = rand_positive(c) if weighted else None
+    check(lambda t, x, y: F(t).cross_entropy(x, y, _const(t, w), reduction=reduction,
+                                             label_smoothing=smoothing), ins)
 
 
 def test_cross_entropy_ignore_index_value():
@@ -353,15 +353,14 @@ def test_cross_entropy_ignore_index_value():
     check(lambda t_, x, y: F(t_).cross_entropy(x, y, ignore_index=2), [rand_default(4, 3), t])
 
 
-@pytest.mark.parametrize("reduction", RED)
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("smoothing, weighted, reduction", [
+    (0.0, False, "mean"), (0.3, True, "mean"), (0.3, False, "sum"), (0.0, True, "none")])
 def test_cross_entropy_probabilities(smoothing, weighted, reduction):
     p = rand_positive(5, 4)
     p = p / p.sum(1, keepdims=True)
-    ins = [rand_default(5, 4), p] + ([rand_positive(4)] if weighted else [])
-    check(lambda t, x, y, *w: F(t).cross_entropy(x, y, *w, reduction=reduction,
-                                                  label_smoothing=smoothing), ins)
+    w = rand_positive(4) if weighted else None
+    check(lambda t, x, y: F(t).cross_entropy(x, y, _const(t, w), reduction=reduction,
+                                             label_smoothing=smoothing), [rand_default(5, 4), p])
 
 
 @pytest.mark.parametrize("fn, ins", [

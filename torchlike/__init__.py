@@ -35,6 +35,28 @@ class _Layout:
 strided = _Layout()
 
 globals().update(_FUNCTIONS)
+
+
+def is_tensor(obj) -> bool:
+    """torchlike implementation of :func:`torch.is_tensor`."""
+    return isinstance(obj, Tensor)
+
+
+def _tensor_query(name: str):
+    method = getattr(Tensor, name)
+
+    def fn(input):  # noqa: A002
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        return method(input)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"torchlike implementation of :func:`torch.{name}`."
+    return fn
+
+
+is_floating_point, is_complex, is_signed, numel = (
+    _tensor_query(n) for n in ("is_floating_point", "is_complex", "is_signed", "numel"))
 from . import nn  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
 __version__ = "0.1.0"

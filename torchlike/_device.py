@@ -9,6 +9,10 @@ import jax
 __all__ = ["device"]
 
 
+_DEVICE_TYPES = ("cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, "
+                 "lazy, vulkan, mps, meta, hpu, mtia, privateuseone")
+
+
 class device:
     """torchlike implementation of :class:`torch.device`."""
 
@@ -31,8 +35,8 @@ class device:
                 raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
             index = int(idx)
         if type not in ("cpu", "cuda", "meta", "mps"):
-            raise RuntimeError(f"Expected one of cpu, cuda, meta, mps device type at start of "
-                               f"device string: {type}")
+            raise RuntimeError(f"Expected one of {_DEVICE_TYPES} device type at start of device "
+                               f"string: {type}")
         self.type, self.index = type, index
 
     def __repr__(self) -> str:
@@ -43,9 +47,7 @@ class device:
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
-    def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            other = device(other)
+    def __eq__(self, other) -> bool:  # torch: device("cpu") == "cpu" is False
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self) -> int:

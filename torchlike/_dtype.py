@@ -217,7 +217,7 @@ class finfo:
         self.bits = fi.bits
         self.eps, self.max, self.min = _builtin_float(fi.eps), _builtin_float(fi.max), _builtin_float(fi.min)
         self.tiny = self.smallest_normal = _builtin_float(fi.smallest_normal)
-        self.resolution = 10.0 ** -fi.precision  # torch: exactly 1e-06 etc., not the float32 value
+        self.resolution = 10.0 ** -fi.precision  # torch: exactly 1e-06, not a float32 value
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "

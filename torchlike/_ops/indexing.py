@@ -62,7 +62,7 @@ def _plan(self, idx):
     ndim = len(shp)
     items, consumed, ellipsis = [], 0, False
     for it in idx:
-        if it is None or isinstance(it, bool) or isinstance(it, (slice, int, np.integer)):
+        if it is None or isinstance(it, (bool, slice, int, np.integer)):
             consumed += isinstance(it, (slice, int, np.integer)) and not isinstance(it, bool)
             items.append(it)
         elif it is Ellipsis:
@@ -408,7 +408,7 @@ def _scatter(input, index, src, dim, reduce):
     d = shape._wrap(dim, input.ndim)
     _scatter_checks("scatter", input, index, src, d)
     if src.ndim and src.dtype != input.dtype:
-        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
     return _scatter_core(input, d, index, _src_block(src, index, input.dtype), reduce or "set")
@@ -520,7 +520,7 @@ def _index_copy(input, index, source, dim):
 @op("input index value", method=False, function=False, saves=False,
     grad_name="IndexFillBackward0")
 def _index_fill(input, index, value, dim):
-    d, sel = _dim_index("index_fill", input, dim, index)
+    _, sel = _dim_index("index_fill", input, dim, index)
     if value.ndim:
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
@@ -677,7 +677,7 @@ def _masked_select(input, flat_idx, out_shape):
 def masked_select(input, mask):
     """torchlike implementation of :func:`torch.masked_select` (needs concrete mask values)."""
     if mask.dtype.name != "bool":
-        raise RuntimeError(f"masked_select: expected BoolTensor for mask")
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
     out_shape = tuple(np.broadcast_shapes(input.shape, mask.shape))
     m = np.broadcast_to(_concrete(mask._data, "masked_select"), out_shape)
     idx = Tensor._wrap(jnp.asarray(np.flatnonzero(m)))

@@ -138,11 +138,12 @@ def bmm(input, mat2):
     return jnp.matmul(input, mat2)
 
 
-def _mv_checks(mat, vec, self_dtype) -> None:
+def _mv_checks(mat, vec, self_dtype, n_self=None) -> None:
     if mat.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {mat.ndim}, {vec.ndim}")
-    if mat.shape[1] != vec.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({mat.shape[0]}), mat "
+    n_self = mat.shape[0] if n_self is None else n_self
+    if mat.shape[1] != vec.shape[0] or n_self not in (1, mat.shape[0]):
+        raise RuntimeError(f"size mismatch, got input ({n_self}), mat "
                            f"({_shape_str(mat.shape)}), vec ({vec.shape[0]})")
     if not mat.dtype == vec.dtype == self_dtype:
         names = [_type_name(_dtype.from_np(d)) for d in (self_dtype, mat.dtype, vec.dtype)]
@@ -244,7 +245,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 @op("input mat vec", inplace=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """torchlike implementation of :func:`torch.addmv`."""
-    _mv_checks(mat, vec, input.dtype)
+    _mv_checks(mat, vec, input.dtype, input.shape[0] if input.ndim == 1 else None)
     _expand_check(input, (mat.shape[0],))
     return _beta_alpha(input, mat @ vec, beta, alpha)
 
@@ -380,8 +381,19 @@ def kron(input, other):
     return jnp.kron(input, other)
 
 
+def _broadcast_shape(a, b) -> tuple:
+    """torch's broadcast of two shapes, with its error message."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
+                               f"at non-singleton dimension {i}")
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
+
+
 def _cross(input, other, dim):
-    shape = jnp.broadcast_shapes(input.shape, other.shape)
+    shape = _broadcast_shape(input.shape, other.shape)
     input, other = jnp.broadcast_to(input, shape), jnp.broadcast_to(other, shape)
     a = jnp.moveaxis(input, dim, -1)
     b = jnp.moveaxis(other, dim, -1)
@@ -404,9 +416,9 @@ def cross(input, other, dim=None):
     """torchlike implementation of :func:`torch.cross` (``dim=None``: the first dim of size 3,
     without torch's deprecation warning)."""
     _scalar_type(input, other)
-    shape = jnp.broadcast_shapes(input.shape, other.shape) if input.ndim == other.ndim else None
-    if shape is None:
+    if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    shape = _broadcast_shape(input.shape, other.shape)
     if dim is None:
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
         if dim is None:
@@ -595,7 +607,7 @@ def _axes(dim, ndim):
 
 def _norm_input(name, x, dtype):
     if dtype is not None:
-        x = x.astype(dtype)
+        x = x.astype(_dtype.to_dtype(dtype).np)
     if not _is_float(x):
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
                            f"{_tn(x)}")
@@ -676,14 +688,13 @@ def _vecdot(x, y, *, dim=-1):
     if x.dtype != y.dtype:
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x "
                            f"of type {_tn(x)} and y of type {_tn(y)} instead")
-    shape = jnp.broadcast_shapes(x.shape, y.shape)
-    d = _wrap_dim(dim, len(shape))
-    if x.shape[d - len(shape) + x.ndim] != y.shape[d - len(shape) + y.ndim]:
-        n1, n2 = x.shape[dim], y.shape[dim]
+    n1, n2 = x.shape[dim], y.shape[dim]
+    if n1 != n2:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n1}] and src [{n2}] to "
                            f"have the same number of elements, but got {n1} and {n2} elements "
                            f"respectively")
-    return jnp.sum(jnp.conj(x) * y, axis=d - len(shape))
+    shape = _broadcast_shape(x.shape, y.shape)
+    return jnp.sum(jnp.conj(x) * y, axis=_wrap_dim(dim, len(shape)))
 
 
 _LINALG["vecdot"] = _vecdot
@@ -771,7 +782,8 @@ def _qr(A, mode="reduced"):
                            f"'reduced' (default), 'r', or 'complete'")
     if mode == "r":
         return jnp.zeros((0,), A.dtype), jnp.linalg.qr(A, mode="r")
-    return jnp.linalg.qr(A, mode=mode)
+    Q, R = jnp.linalg.qr(A, mode=mode)
+    return Q, R
 
 
 @op("input", name="qr", returns="Q R")
@@ -783,11 +795,13 @@ def qr(input, some=True):
 def _uplo(A, UPLO):
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    # NOTE: only the chosen triangle is read (as torch/LAPACK): symmetrize it explicitly so that
-    # gradients flow only into that triangle.
+    # NOTE: the values read only the chosen triangle (as LAPACK), but torch's gradient is the
+    # symmetric one, as if A were (A + A^H) / 2: take values from the triangle, gradient from that.
     tri = jnp.tril(A) if UPLO == "L" else jnp.triu(A)
     diag = jnp.tril(jnp.triu(A))
-    return tri + jnp.conj(jnp.swapaxes(tri, -1, -2)) - diag
+    herm = tri + jnp.conj(jnp.swapaxes(tri, -1, -2)) - diag
+    sym = (A + jnp.conj(jnp.swapaxes(A, -1, -2))) / 2
+    return sym + lax.stop_gradient(herm - sym)
 
 
 @op("A", name="linalg_eigh", returns="eigenvalues eigenvectors", method=False, function=False)
@@ -832,8 +846,20 @@ def _svd_checks(name, A) -> None:
 @op("A", name="linalg_svd", returns="U S Vh", method=False, function=False)
 def _svd(A, full_matrices=True, *, driver=None):
     _svd_checks("linalg.svd", A)
-    U, S, Vh = jnp.linalg.svd(A, full_matrices=full_matrices)
-    return U, S, Vh
+    return _full_svd(A) if full_matrices else tuple(jnp.linalg.svd(A, full_matrices=False))
+
+
+def _full_svd(A):
+    """Full SVD; gradients flow through the reduced factors (JAX has no full-SVD derivative and
+    torch's backward does not support the complementary singular vectors either)."""
+    U, S, Vh = jnp.linalg.svd(A, full_matrices=False)
+    m, n = A.shape[-2:]
+    if m == n:
+        return U, S, Vh
+    Uf, _, Vhf = jnp.linalg.svd(lax.stop_gradient(A), full_matrices=True)
+    k = min(m, n)
+    return (jnp.concatenate([U, Uf[..., k:]], axis=-1), S,
+            jnp.concatenate([Vh, Vhf[..., k:, :]], axis=-2))
 
 
 @op("A", name="linalg_svdvals", method=False, function=False)
@@ -852,7 +878,7 @@ def svd(input, some=True, compute_uv=True):
         S = jnp.linalg.svd(input, compute_uv=False)
         b = input.shape[:-2]
         return (jnp.zeros(b + (m, m), input.dtype), S, jnp.zeros(b + (n, n), input.dtype))
-    U, S, Vh = jnp.linalg.svd(input, full_matrices=not some)
+    U, S, Vh = jnp.linalg.svd(input, full_matrices=False) if some else _full_svd(input)
     return U, S, jnp.conj(jnp.swapaxes(Vh, -1, -2))
 
 

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jss
 from jax import lax
 
-from .._dtype import from_np, get_default_dtype
+from .._dtype import complex128, float64, from_np, get_default_dtype
 from . import _install
 from ._install import FUNCTIONS, NAMESPACES, inplace_call
 from .registry import _promote, _type_name, op
@@ -62,12 +62,12 @@ def _operand_is_bool(a, k) -> bool:
     return k is bool or (k == 0 and a.dtype == _BOOL)
 
 
-def _alias(alias: str, target: str) -> None:
+def _alias(alias: str, target: str, fn_inplace: bool = True) -> None:
     """Expose ``target`` also as ``alias`` (function, method, in-place method, torch.alias_)."""
     Tensor = _install._tensor_cls()
     if target in FUNCTIONS:
         FUNCTIONS[alias] = FUNCTIONS[target]
-    if target + "_" in FUNCTIONS:
+    if fn_inplace and target + "_" in FUNCTIONS:
         FUNCTIONS[alias + "_"] = FUNCTIONS[target + "_"]
     for suffix in ("", "_"):
         if hasattr(Tensor, target + suffix):
@@ -136,18 +136,17 @@ def _floor_div(a, b, kernel="div_floor_cpu"):
 
 def _trunc_div(a, b):
     _no_bool("div_trunc_cpu", a)
-    return lax.div(a, b) if _is_int(a) else jnp.trunc(a / b)
+    return lax.div(*jnp.broadcast_arrays(a, b)) if _is_int(a) else jnp.trunc(a / b)
 
 
-@op("input other", promote="all", inplace=True, dunder="truediv")
-def div(input, other, *, rounding_mode=None):
-    """torchlike implementation of :func:`torch.div`.
+@op("input other", promote="float", inplace=True, dunder="truediv", grad_name="DivBackward0")
+def true_divide(input, other):
+    """torchlike implementation of :func:`torch.true_divide`."""
+    return input / other
 
-    Integer division by zero with ``rounding_mode`` gives an unspecified value (torch raises
-    ``ZeroDivisionError``; a value-dependent check cannot run inside a compiled function)."""
-    if rounding_mode is None:
-        input, other = _to_default_float(input, other)
-        return input / other
+
+@op("input other", promote="all", method=False, function=False, grad_name="DivBackward1")
+def _div_mode(input, other, rounding_mode):
     if rounding_mode == "trunc":
         return _trunc_div(input, other)
     if rounding_mode == "floor":
@@ -156,7 +155,30 @@ def div(input, other, *, rounding_mode=None):
                        f"found '{rounding_mode}'")
 
 
-@op("input other", promote="all", inplace=True, dunder="floordiv")
+def div(input, other, *, rounding_mode=None, out=None):
+    """torchlike implementation of :func:`torch.div`.
+
+    Integer division by zero with ``rounding_mode`` gives an unspecified value (torch raises
+    ``ZeroDivisionError``; a value-dependent check cannot run inside a compiled function)."""
+    if rounding_mode is None:
+        return true_divide(input, other, out=out)
+    return _div_mode(input, other, rounding_mode, out=out)
+
+
+def _div_(self, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return self.true_divide_(other)
+    return inplace_call(_div_mode.entry, (self, other), (rounding_mode,))
+
+
+FUNCTIONS["div"] = div
+_install._tensor_cls().div = div
+_install._tensor_cls().div_ = _div_
+
+
+# NOTE: torch's floor_divide has no derivative (backward raises); div(rounding_mode="floor") has
+# zero gradients.
+@op("input other", promote="all", inplace=True, dunder="floordiv", differentiable=False)
 def floor_divide(input, other):
     """torchlike implementation of :func:`torch.floor_divide` (see :func:`div` on zero)."""
     return _floor_div(input, other)
@@ -229,11 +251,17 @@ def _int_pow(x, y):
     return jnp.where(y < 0, neg, pos) if _i(y.dtype, jnp.signedinteger) else pos
 
 
-@op("input exponent", promote="all", inplace=True, dunder="pow")
+def _pow_promote(arrs, kinds):
+    if kinds == (0, 0) and arrs[0].dtype == _BOOL and arrs[1].dtype == _BOOL:
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
+    return _promote(arrs, kinds, "all")
+
+
+@op("input exponent", promote=_pow_promote, inplace=True, dunder="pow")
 def pow(input, exponent):
     """torchlike implementation of :func:`torch.pow`."""
-    if input.dtype == _BOOL:
-        raise NotImplementedError('"pow" not implemented for \'Bool\'')
+    if input.dtype == _BOOL:  # a bool tensor to a Python bool power
+        return input | ~exponent
     if _is_int(input):
         return _int_pow(input, exponent)
     # NOTE: torch's d/dinput of x**0 is 0 even at x=0 (JAX's is 0*inf = nan); the base is
@@ -255,6 +283,17 @@ def float_power(input, exponent):
     return jnp.power(base, exponent)
 
 
+def _float_power_(self, exponent):
+    cplx = self.is_complex() or isinstance(exponent, complex) or (
+        isinstance(exponent, _install._tensor_cls()) and exponent.is_complex())
+    want = complex128 if cplx else float64
+    if self.dtype is not want:
+        raise RuntimeError(f"the base given to float_power_ has dtype {_type_name(self.dtype)} but "
+                           f"the operation's result requires dtype {_type_name(want)}")
+    return inplace_call(float_power.entry, (self, exponent), ())
+
+
+_install._tensor_cls().float_power_ = _float_power_
 _POW_NEG_INT = "Integers to negative integer powers are not allowed."
 
 
@@ -319,7 +358,12 @@ erf = _float_op("erf", lax.erf)
 erfc = _float_op("erfc", lax.erfc)
 erfinv = _float_op("erfinv", lax.erf_inv, inplace=True)
 lgamma = _float_op("lgamma", lax.lgamma, inplace=True)
-digamma = _float_op("digamma", lax.digamma, inplace=True)
+def _digamma(x):
+    # torch: digamma(+-0) is -+inf (JAX gives NaN).
+    return jnp.where(x == 0, jnp.copysign(jnp.inf, -x).astype(x.dtype), lax.digamma(x))
+
+
+digamma = _float_op("digamma", _digamma, inplace=True)
 i0 = _float_op("i0", jss.i0)
 sinc = _float_op("sinc", jnp.sinc)
 deg2rad = _float_op("deg2rad", jnp.deg2rad)
@@ -327,9 +371,9 @@ rad2deg = _float_op("rad2deg", jnp.rad2deg)
 
 for _a, _t in (("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"), ("arcsinh", "asinh"),
                ("arccosh", "acosh"), ("arctanh", "atanh"), ("negative", "neg"),
-               ("absolute", "abs"), ("multiply", "mul"), ("subtract", "sub"), ("divide", "div"),
-               ("true_divide", "div")):
+               ("multiply", "mul"), ("subtract", "sub"), ("divide", "div")):
     _alias(_a, _t)
+_alias("absolute", "abs", fn_inplace=False)
 del _a, _t
 
 
@@ -343,11 +387,11 @@ def logit(input, eps=None):
     return jnp.log(input / (1 - input))
 
 
-@op("input", promote="float", method=False, function=False)
+@op("input", promote="float", method=False, namespace="special")
 def polygamma(n, input):
     """torchlike implementation of :func:`torch.polygamma`."""
     if n == 0:
-        return lax.digamma(input)
+        return _digamma(input)
     return jss.polygamma(n, input)
 
 
@@ -355,19 +399,14 @@ def _install_polygamma(public) -> None:
     entry = public.entry
     Tensor = _install._tensor_cls()
 
-    def polygamma(n, input, *, out=None):
-        return public(input, n, out=out)
-
     def method(self, n):
-        return public(self, n)
+        return public(n, self)
 
     def method_(self, n):
         return inplace_call(entry, (self,), (n,))
 
-    polygamma.__doc__ = public.__doc__
-    FUNCTIONS["polygamma"] = polygamma
+    FUNCTIONS["polygamma"] = public
     Tensor.polygamma, Tensor.polygamma_ = method, method_
-    _special("polygamma", polygamma)
 
 
 _install_polygamma(polygamma)
@@ -624,8 +663,9 @@ _install._tensor_cls().where = _where_method
 @op("input other", promote="float", inplace="function")
 def xlogy(input, other):
     """torchlike implementation of :func:`torch.xlogy` (0 where ``input`` is 0, unless NaN)."""
-    res = jnp.where(input == 0, jnp.zeros_like(input), input * jnp.log(other))
-    return jnp.where(jnp.isnan(other), other, res)
+    # NOTE: only 0 * log(y <= 0) needs masking; elsewhere the product gives torch's value and its
+    # gradient log(y) w.r.t. input (also at input == 0).
+    return jnp.where((input == 0) & (other <= 0), jnp.zeros_like(input), input * jnp.log(other))
 
 
 @op("input", promote="all", inplace="function")
@@ -673,10 +713,10 @@ def logaddexp2(input, other):
 @op("input", promote="float", method=False, namespace="special", grad_name="SpecialEntrBackward0")
 def entr(input):
     """torchlike implementation of :func:`torch.special.entr`."""
-    pos = input > 0
-    safe = jnp.where(pos, input, jnp.ones_like(input))
+    # NOTE: no "safe where": torch's gradient -(1 + log x) is NaN for x < 0, and so is this one.
     inner = jnp.where(input == 0, jnp.zeros_like(input), jnp.full_like(input, -jnp.inf))
-    return jnp.where(pos, -safe * jnp.log(safe), jnp.where(jnp.isnan(input), input, inner))
+    return jnp.where(input > 0, -input * jnp.log(input),
+                     jnp.where(jnp.isnan(input), input, inner))
 
 
 def _special_op(name: str, f):
@@ -701,8 +741,8 @@ i1e = _special_op("i1e", jss.i1e)
     grad_name="SpecialXlog1PyBackward0")
 def xlog1py(input, other):
     """torchlike implementation of :func:`torch.special.xlog1py`."""
-    res = jnp.where(input == 0, jnp.zeros_like(input), input * jnp.log1p(other))
-    return jnp.where(jnp.isnan(other), other, res)
+    return jnp.where((input == 0) & (other <= -1), jnp.zeros_like(input),
+                     input * jnp.log1p(other))
 
 
 for _a, _t in (("expit", "sigmoid"), ("erf", "erf"), ("erfc", "erfc"), ("erfinv", "erfinv"),

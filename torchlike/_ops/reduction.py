@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -88,8 +89,8 @@ def _nonempty(x, axes, name):
 
 def _even(x, v, axes, keepdim):
     """``v`` (the reduced value, keepdims) with the gradient spread evenly over the entries of ``x``
-    equal to it (NaN matching NaN), as torch's backward of full max/min/median and amax/amin.
-    NOTE: JAX's own reduce_max derivative splits ties too, but turns NaN into NaN gradients."""
+    equal to it, NaN matching NaN: torch's backward of full max/min/median.
+    NOTE: JAX's own reduce_max derivative splits ties too, but gives NaN gradients for NaN."""
     v = lax.stop_gradient(v)
     mask = (x == v) | (jnp.isnan(x) & jnp.isnan(v))
     cnt = jnp.sum(mask, axis=axes, keepdims=True).astype(x.dtype)
@@ -124,7 +125,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
         input = input.astype(_npdt(dtype))
     elif not _is_float(input):
         input = input.astype(_i64)
-    return jnp.sum(input, axis=_dims(dim, input.ndim), keepdims=keepdim)
+    return jnp.sum(input, axis=_dims(dim, input.ndim), keepdims=keepdim, dtype=input.dtype)
 
 
 @op("input", saves=True)
@@ -136,7 +137,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
         input = input.astype(_i64)
     if _is_float(input):
         input = jnp.where(jnp.isnan(input), 0, input)
-    return jnp.sum(input, axis=_dims(dim, input.ndim), keepdims=keepdim)
+    return jnp.sum(input, axis=_dims(dim, input.ndim), keepdims=keepdim, dtype=input.dtype)
 
 
 @op("input", saves=False)
@@ -173,14 +174,16 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         input = input.astype(_npdt(dtype))
     elif not _is_float(input):
         input = input.astype(_i64)
-    return jnp.prod(input, axis=_dims(dim, input.ndim), keepdims=keepdim)
+    return jnp.prod(input, axis=_dims(dim, input.ndim), keepdims=keepdim, dtype=input.dtype)
 
 
 # -- max / min ------------------------------------------------------------------------------------
 
-def _extreme(x, axes, keepdim, is_max):
+def _extreme(x, axes, keepdim, is_max, nan_even=False):
+    """max/min over ``axes``. JAX's derivative already splits the gradient among ties, as torch's
+    amax/amin; ``nan_even`` also spreads it over NaNs, as torch's full max/min."""
     f = jnp.max if is_max else jnp.min
-    if not _is_float(x):
+    if not (nan_even and _is_float(x)):
         return f(x, axis=axes, keepdims=keepdim)
     return _even(x, f(x, axis=axes, keepdims=True), axes, keepdim)
 
@@ -194,13 +197,13 @@ def _full_check(x, name):
 @op("input", name="_max_full", method=False, function=False, grad_name="MaxBackward1")
 def _max_full(input):
     _full_check(input, "max")
-    return _extreme(input, tuple(range(input.ndim)), False, True)
+    return _extreme(input, tuple(range(input.ndim)), False, True, True)
 
 
 @op("input", name="_min_full", method=False, function=False, grad_name="MinBackward1")
 def _min_full(input):
     _full_check(input, "min")
-    return _extreme(input, tuple(range(input.ndim)), False, False)
+    return _extreme(input, tuple(range(input.ndim)), False, False, True)
 
 
 def _arg_extreme(x, dim, keepdim, name, is_max):
@@ -325,12 +328,17 @@ def argmin(input, dim=None, keepdim=False):
 
 # -- var / std ------------------------------------------------------------------------------------
 
-def _var_parts(x, dim, correction, keepdim):
+def _var_parts(x, dim, correction, keepdim, name):
     if not _is_float(x):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     axes = _dims(dim, x.ndim)
     n = math.prod(x.shape[a] for a in axes)
     c = 1 if correction is None else correction
+    if n - c <= 0:
+        # NOTE: raised at trace time, i.e. once per compiled shape (torch warns on every call).
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      f"than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=2)
     m = jnp.mean(x, axis=axes, keepdims=True)
     d = x - m
     sq = (d * jnp.conj(d)).real if jnp.iscomplexobj(d) else d * d
@@ -346,22 +354,22 @@ def _sqrt0(v):
 
 @op("input", name="var", method=False, function=False)
 def _var(input, dim=None, *, correction=None, keepdim=False):
-    return _var_parts(input, dim, correction, keepdim)[0]
+    return _var_parts(input, dim, correction, keepdim, "var")[0]
 
 
 @op("input", name="std", method=False, function=False)
 def _std(input, dim=None, *, correction=None, keepdim=False):
-    return _sqrt0(_var_parts(input, dim, correction, keepdim)[0])
+    return _sqrt0(_var_parts(input, dim, correction, keepdim, "std")[0])
 
 
 @op("input", name="var_mean", method=False, function=False)
 def _var_mean(input, dim=None, *, correction=None, keepdim=False):
-    return _var_parts(input, dim, correction, keepdim)
+    return _var_parts(input, dim, correction, keepdim, "var_mean")
 
 
 @op("input", name="std_mean", method=False, function=False)
 def _std_mean(input, dim=None, *, correction=None, keepdim=False):
-    v, m = _var_parts(input, dim, correction, keepdim)
+    v, m = _var_parts(input, dim, correction, keepdim, "std_mean")
     return _sqrt0(v), m
 
 
@@ -487,7 +495,7 @@ def _cum(x, dim, dtype, f):
         x = x.astype(_npdt(dtype))
     elif not _is_float(x):
         x = x.astype(_i64)
-    return x if x.ndim == 0 else f(x, axis=d)
+    return x if x.ndim == 0 else f(x, axis=d, dtype=x.dtype)
 
 
 @op("input", inplace=True, saves=False)

@@ -76,6 +76,7 @@ class OpEntry:
         kw = dict(zip(names, statics))
 
         def run(*arrs):
+            self_arr = arrs[0] if arrs else None  # before promotion: in-place keeps its dtype
             if promote is not None:
                 arrs = (promote(arrs, kinds) if callable(promote)
                         else _promote(arrs, kinds, promote))
@@ -83,7 +84,7 @@ class OpEntry:
                 arrs = _unflatten(arrs, layout)
             out = fn(*arrs, **kw)
             if inplace:
-                out = _inplace_result(self.name, arrs[0] if layout is None else arrs[0], out)
+                out = _inplace_result(self.name, self_arr, out)
             return out
         return run
 

@@ -719,7 +719,7 @@ def cat(tensors, dim=0):
     kept = [(i, a) for i, a in enumerate(tensors) if not (a.ndim == 1 and a.shape[0] == 0)]
     if not kept:
         return tensors[0]
-    i0, ref = kept[0]
+    ref = kept[0][1]
     d = _wrap(dim, ref.ndim)
     for i, a in kept[1:]:
         if a.ndim != ref.ndim:

@@ -96,7 +96,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise NotImplementedError("torchlike.autograd.grad: is_grads_batched=True is not supported "
                                   "yet; use torchlike.func.vmap over grad instead")
     outputs = _as_list(outputs)
-    single = not isinstance(inputs, (list, tuple))
     ins = _as_list(inputs)
     for t in ins:
         if not t._rg:

@@ -1,4 +1,4 @@
-"""torchlike implementation of :class:`torch.autograd.Function`: user-defined forward/backward pairs.
+"""torchlike implementation of :class:`torch.autograd.Function`: user-written forward/backward.
 
 ``MyFn.apply(*args)`` runs ``forward`` under no_grad and records one graph node, an instance of
 ``MyFnBackward`` (a :class:`BackwardCFunction`, which is also the ``ctx`` that forward and backward
@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from . import grad_mode
 from .graph import _FREED_MSG, Node, _version_msg
 
-__all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
+__all__ = ["BackwardCFunction", "Function", "FunctionCtx", "once_differentiable"]
 
 
 def _tensor_cls():
@@ -29,7 +29,7 @@ class FunctionCtx:
     """The ``ctx`` API: saving tensors for backward and marking outputs."""
 
     def save_for_backward(self, *tensors) -> None:
-        """torchlike implementation of :meth:`torch.autograd.function.FunctionCtx.save_for_backward`."""
+        """Keep tensors for backward (read back, version-checked, as ``ctx.saved_tensors``)."""
         Tensor = _tensor_cls()
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
@@ -143,7 +143,8 @@ def _check_grad(name, k, g, meta, create_graph):
     if g is None:
         return None
     if not isinstance(g, Tensor):
-        raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+        raise RuntimeError(  # noqa: TRY004 - torch's exception class
+            f"expected Variable or None (got {type(g).__name__})")
     shape, dtype = meta
     if g.shape != shape:
         lead = g.ndim - len(shape)
@@ -227,7 +228,8 @@ def _apply(cls, args, kwargs):
                                  for a in args)
     # Edges are taken before forward runs: an input it modifies in place (mark_dirty) gets a new
     # grad_fn, but its gradient flows to where the input came from.
-    edges = tuple(_edge(args[i]) if args[i]._rg else (None, 0) for i in tensor_pos) if record else ()
+    edges = (tuple(_edge(args[i]) if args[i]._rg else (None, 0) for i in tensor_pos)
+             if record else ())
     new_style = cls.setup_context is not Function.setup_context
     prev = grad_mode.STATE.enabled
     grad_mode.STATE.enabled = False
@@ -285,7 +287,7 @@ def _check_dirty(t) -> None:
 
 
 def _save(ctx, results) -> None:
-    """Record ``save_for_backward``'s tensors; outputs are kept as arrays (no ctx -> output cycle)."""
+    """Record ``save_for_backward``'s tensors; outputs are kept as arrays (no ctx/output cycle)."""
     to_save = ctx._to_save
     ctx._to_save = None
     if to_save is None:

@@ -1,4 +1,5 @@
-"""torchlike implementation of :mod:`torch.autograd.functional`: jacobian, hessian, vjp, jvp, hvp, vhp.
+"""torchlike implementation of :mod:`torch.autograd.functional`: jacobian, hessian, vjp, jvp, hvp,
+vhp.
 
 Built on :func:`torchlike.autograd.grad` (reverse mode through the recorded graph), so
 ``create_graph=True`` works everywhere and the results are differentiable again:
@@ -19,7 +20,7 @@ import jax.numpy as jnp
 from . import grad as _grad
 from .grad_mode import enable_grad
 
-__all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
+__all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
 
 def _tensor_cls():
@@ -49,7 +50,7 @@ def _unpack(res, was_tuple):
 
 
 def _prep_inputs(inputs, create_graph):
-    """Fresh tensors that require grad; with ``create_graph`` they stay connected to the caller's."""
+    """Fresh tensors that require grad (with ``create_graph``, still connected to the caller's)."""
     return tuple(inp.view_as(inp) if create_graph and inp.requires_grad
                  else inp.detach().requires_grad_(True) for inp in inputs)
 
@@ -198,7 +199,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     def scalar_out(*inp):
         out = func(*inp)
         if not isinstance(out, Tensor):
-            raise RuntimeError("The function given to hessian should return a single Tensor")
+            raise RuntimeError(  # noqa: TRY004 - torch's exception class
+                "The function given to hessian should return a single Tensor")
         if out.numel() != 1:
             raise RuntimeError("The Tensor returned by the function given to hessian should "
                                "contain a single element")

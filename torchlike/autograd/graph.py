@@ -201,15 +201,31 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
     deps: dict[Node, int] = {}
     stack = [n for n, _ in roots if n is not None]
     seen = set(stack)
+    prune = inputs is not None and not accumulate
+    parents: dict[Node, list] = {}
     while stack:
         node = stack.pop()
         for nxt, _ in node._edges:
             if nxt is None:
                 continue
             deps[nxt] = deps.get(nxt, 0) + 1
+            if prune:
+                parents.setdefault(nxt, []).append(node)
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
+    # autograd.grad / backward(inputs=...): run only the nodes on a path to an input, as torch
+    # does (no hooks or work beyond them). Every parent of such a node is on such a path too, so
+    # the dependency counts of the nodes that run stay exact.
+    needed = None
+    if prune:
+        needed = set()
+        stack = [n for n, _ in inputs if n in seen]
+        while stack:
+            node = stack.pop()
+            if node not in needed:
+                needed.add(node)
+                stack.extend(parents.get(node, ()))
 
     # 2. Seed the cotangent buffers of the root nodes.
     buffers: dict[Node, list] = {}
@@ -226,7 +242,8 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
             wanted.setdefault((node, nr), []).append(i)
 
     wrap = (lambda a: Tensor._wrap(a)) if not create_graph else (lambda a: a)
-    ready = [n for n, _ in roots if n is not None and deps.get(n, 0) == 0]
+    ready = [n for n, _ in roots if n is not None and deps.get(n, 0) == 0
+             and (needed is None or n in needed)]
     ready = list(dict.fromkeys(ready))
     prev = grad_mode.STATE.enabled
     grad_mode.STATE.enabled = create_graph
@@ -281,7 +298,7 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
                     if res is not None:
                         in_cts = tuple(_unwrap(r, create_graph) for r in res)
             for (nxt, nr), ct in zip(node._edges, in_cts):
-                if nxt is None:
+                if nxt is None or (needed is not None and nxt not in needed):
                     continue
                 if ct is not None:
                     nbuf = buffers.get(nxt)

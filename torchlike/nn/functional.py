@@ -642,7 +642,13 @@ def _nll(logp, target, weight, ignore_index, reduction, cdim):
         return loss, w
     if reduction == "sum":
         return jnp.sum(loss), w
-    return jnp.sum(loss) / jnp.sum(w), w
+    return _safe_div(jnp.sum(loss), jnp.sum(w)), w
+
+
+def _safe_div(num, den):
+    """``num / den``, nan when ``den == 0`` (as torch), but with a zero (not nan) gradient there."""
+    zero = den == 0
+    return jnp.where(zero, jnp.nan, num / jnp.where(zero, jnp.ones((), den.dtype), den))
 
 
 @_fn("input target weight", grad_name="NllLossBackward0")
@@ -694,7 +700,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     per = logp * weight.reshape(wshape) if weight is not None else logp
     smooth = jnp.where(valid, -jnp.sum(per, axis=cdim), jnp.zeros((), logp.dtype))
     if r == "mean":
-        smooth = jnp.sum(smooth) / (jnp.sum(w) if weight is not None else jnp.sum(valid))
+        smooth = _safe_div(jnp.sum(smooth), jnp.sum(w) if weight is not None
+                           else jnp.sum(valid).astype(logp.dtype))
     elif r == "sum":
         smooth = jnp.sum(smooth)
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)

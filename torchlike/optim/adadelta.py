@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import optax
 
 from .adam import weight_decay_parts
-from .optimizer import (Optimizer, addcmul, cast, check_impl_flags, check_lr, check_nonnegative,
-                        per_param, step_count, zeros)
+from .optimizer import (Optimizer, addcmul, cast, div, check_impl_flags, check_lr, check_nonnegative,
+                        per_param, scale_by_learning_rate, step_count, zeros)
 
 __all__ = ["Adadelta"]
 
@@ -47,9 +47,9 @@ class Adadelta(Optimizer):
             step, _ = step_count(s, p)
             sq = addcmul(zeros(s, "square_avg", p) * cast(rho, g), g, g, 1 - rho)
             acc = zeros(s, "acc_delta", p)
-            delta = jnp.sqrt(acc + cast(eps, g)) / jnp.sqrt(sq + cast(eps, g)) * g
+            delta = div(jnp.sqrt(acc + cast(eps, g)), jnp.sqrt(sq + cast(eps, g))) * g
             acc = addcmul(acc * cast(rho, g), delta, delta, 1 - rho)
             return delta, {"step": step, "square_avg": sq, "acc_delta": acc}
 
         before, _ = weight_decay_parts(hp, decay, False, maximize)
-        return [*before, per_param(rule), optax.scale_by_learning_rate(hp["lr"])]
+        return [*before, per_param(rule), scale_by_learning_rate(hp["lr"])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
-from .optimizer import (Optimizer, addcmul, cast, check_betas, check_impl_flags, check_lr,
+from .optimizer import (Optimizer, addcmul, cast, div, check_betas, check_impl_flags, check_lr,
                         check_nonnegative, lerp, per_param, step_count, zeros)
 
 __all__ = ["Adam"]
@@ -72,7 +72,7 @@ class Adam(Optimizer):
                 # optax.scale_by_amsgrad takes the max of the bias-corrected one.
                 v = new["max_exp_avg_sq"] = jnp.maximum(zeros(s, "max_exp_avg_sq", p), v)
             step_size = lr / (1 - beta1 ** t)
-            denom = jnp.sqrt(v) / cast(jnp.sqrt(1 - beta2 ** t), g) + cast(eps, g)
+            denom = div(jnp.sqrt(v), cast(jnp.sqrt(1 - beta2 ** t), g)) + cast(eps, g)
             return cast(-step_size, g) * m / denom, new
 
         before, after = weight_decay_parts(hp, decay, decoupled, maximize)

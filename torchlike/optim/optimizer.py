@@ -157,6 +157,17 @@ def per_param(rule: Callable) -> PerParam:
     return PerParam(init, update)
 
 
+class ScaleByLR(optax.GradientTransformation):
+    """``optax.scale_by_learning_rate`` as the last transform of a chain, applied fused with the
+    parameter update: torch's ``param.add_(d, alpha=-lr)`` is one FMA (``p + (-lr * d)`` rounds
+    twice and the difference grows through adaptive denominators)."""
+
+
+def scale_by_learning_rate(lr) -> ScaleByLR:
+    t = optax.scale_by_learning_rate(lr)
+    return ScaleByLR(t.init, t.update)
+
+
 def cast(x, like):
     """A scalar computed in float64 (torch computes step sizes in Python floats) cast to ``like``'s
     dtype, as torch casts a Python scalar to the tensor's dtype."""
@@ -165,18 +176,43 @@ def cast(x, like):
 
 def fma(a, b, c):
     """``a * b + c`` rounded once, as ATen's vectorized CPU kernels (``lerp``, ``addcmul``,
-    ``add(alpha=)``) compute it with FMA instructions.
+    ``add(alpha=)``) compute it with FMA instructions (XLA has no fma primitive; the float32
+    product is exact in float64)."""
+    w, dt = _wide(a, b, c)
+    return a * b + c if w is None else (w[0] * w[1] + w[2]).astype(dt)
 
-    NOTE: XLA has no fma primitive; for float32 and narrower, the product of two float32s is exact
-    in float64, so one float64 add and a cast give the FMA result (bar rare double roundings). This
-    matters: a*b+c rounded twice drifts visibly through RMSprop's sqrt of tiny averages.
-    """
-    dt = jnp.result_type(a, b, c)
+
+def _wide(*xs):
+    """The operands in float64 when the result is float32 or narrower (else None): one float64
+    +, * or / of two float32s rounded back to float32 is the correctly rounded float32 result, and
+    XLA cannot rewrite it (it contracts ``a * b + c`` into an FMA and ``a / sqrt(b)`` into
+    ``a * rsqrt(b)``, which torch's separate kernels do not)."""
+    dt = jnp.result_type(*xs)
     if dt == jnp.float64 or not jnp.issubdtype(dt, jnp.floating):
-        return a * b + c
-    w = jnp.float64
-    return (jnp.asarray(a).astype(w) * jnp.asarray(b).astype(w) + jnp.asarray(c).astype(w)).astype(
-        dt)
+        return None, dt
+    return [_exact64(jnp.asarray(x)) for x in xs], dt
+
+
+def _exact64(x):
+    """``x`` in float64 holding exactly its rounded value: XLA otherwise computes e.g.
+    ``convert(f32 a * b)`` as one float64 product, skipping the float32 rounding."""
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        return x.astype(jnp.float64)
+    fi = jnp.finfo(x.dtype)
+    return jax.lax.reduce_precision(x.astype(jnp.float64), exponent_bits=fi.nexp,
+                                    mantissa_bits=fi.nmant)
+
+
+def add(a, b):
+    """``a + b`` with both operands rounded first, as two torch kernels compute it."""
+    w, dt = _wide(a, b)
+    return a + b if w is None else (w[0] + w[1]).astype(dt)
+
+
+def div(a, b):
+    """``a / b`` correctly rounded (XLA may turn ``a / sqrt(b)`` into ``a * rsqrt(b)``)."""
+    w, dt = _wide(a, b)
+    return a / b if w is None else (w[0] / w[1]).astype(dt)
 
 
 def lerp(start, end, weight):
@@ -209,10 +245,15 @@ def _program(cls, static):
     if fn is None:
         def run(hp, params, grads, states):
             parts = cls._transform(hp, static)
+            fused_lr = isinstance(parts[-1], ScaleByLR)
+            if fused_lr:
+                parts = parts[:-1]
             tx = optax.chain(*parts)
             state0 = tuple(states if isinstance(t, PerParam) else t.init(params) for t in parts)
             updates, new = tx.update(grads, state0, params)
             new_states = next(s for t, s in zip(parts, new) if isinstance(t, PerParam))
+            if fused_lr:
+                return [fma(cast(-hp["lr"], p), u, p) for p, u in zip(params, updates)], new_states
             return optax.apply_updates(params, updates), new_states
         fn = _PROGRAMS[key] = jax.jit(run)
     return fn

@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import optax
 
 from .adam import weight_decay_parts
-from .optimizer import (Optimizer, addcmul, cast, check_impl_flags, check_lr, check_nonnegative,
-                        lerp, per_param, step_count, zeros)
+from .optimizer import (Optimizer, add, addcmul, cast, div, check_impl_flags, check_lr, check_nonnegative,
+                        lerp, per_param, scale_by_learning_rate, step_count, zeros)
 
 __all__ = ["RMSprop"]
 
@@ -56,10 +56,11 @@ class RMSprop(Optimizer):
                 avg = jnp.sqrt(sq)
             avg = avg + cast(eps, g)
             if has_momentum:
-                buf = new["momentum_buffer"] = (zeros(s, "momentum_buffer", p) * cast(momentum, g)
-                                                + g / avg)
-                return cast(-lr, g) * buf, new
+                buf = new["momentum_buffer"] = (
+                    add(zeros(s, "momentum_buffer", p) * cast(momentum, g), div(g, avg)))
+                return buf, new
             return cast(-lr, g) * g / avg, new
 
         before, _ = weight_decay_parts(hp, decay, False, maximize)
-        return [*before, per_param(rule)]
+        apply_lr = [scale_by_learning_rate(lr)] if has_momentum else []
+        return [*before, per_param(rule), *apply_lr]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import optax
 
-from .optimizer import Optimizer, cast, check_impl_flags, check_lr, per_param
+from .optimizer import (Optimizer, cast, check_impl_flags, check_lr, fma, per_param,
+                        scale_by_learning_rate)
 
 __all__ = ["SGD"]
 
@@ -47,11 +48,11 @@ class SGD(Optimizer):
             # NOTE: torch's first buffer is the gradient itself (no dampening), later ones
             # m * buf + (1 - dampening) * g; optax.trace starts from zeros and has no dampening.
             if "momentum_buffer" in s:
-                buf = s["momentum_buffer"] * cast(momentum, g) + g * cast(1 - dampening, g)
+                buf = fma(cast(1 - dampening, g), g, s["momentum_buffer"] * cast(momentum, g))
             else:
                 buf = g
-            return (g + buf * cast(momentum, g) if nesterov else buf), {"momentum_buffer": buf}
+            return (fma(cast(momentum, g), buf, g) if nesterov else buf), {"momentum_buffer": buf}
 
         return [*([optax.scale(-1.0)] if maximize else []),
                 *([optax.add_decayed_weights(hp["weight_decay"])] if decay else []),
-                per_param(rule), optax.scale_by_learning_rate(hp["lr"])]
+                per_param(rule), scale_by_learning_rate(hp["lr"])]
