@@ -180,6 +180,8 @@ def _is_missing(exc: BaseException) -> bool:
 def _np(t) -> np.ndarray:
     t = t.detach()
     if isinstance(t, torch.Tensor):
+        if t._is_zerotensor():  # torch's efficient zero tensors (sgn's samples) have no storage
+            t = torch.zeros(t.shape, dtype=t.dtype)
         t = t.resolve_conj().resolve_neg()
     if _dtype_name(t.dtype) == "bfloat16":  # numpy has no bfloat16
         t = t.float()
@@ -192,6 +194,8 @@ def _convert(x, memo: dict):
         got = memo.get(id(x))
         if got is None:
             got = torchlike.from_numpy(_np(x))
+            if x.dtype == torch.bfloat16:
+                got = got.to(torchlike.bfloat16)
             if x.requires_grad:
                 got.requires_grad_(True)
             memo[id(x)] = got
@@ -305,9 +309,12 @@ def _exc_text(exc: BaseException) -> str:
 def _run_sample(opinfo, fn, sample, seed, random: bool, do_backward: bool):
     """Returns (forward failure or None, backward failure or None, skipped: bool)."""
     memo: dict = {}
-    l_in = _convert(sample.input, memo)
-    l_args = _convert(sample.args, memo)
-    l_kwargs = _convert(sample.kwargs, memo)
+    try:
+        l_in = _convert(sample.input, memo)
+        l_args = _convert(sample.args, memo)
+        l_kwargs = _convert(sample.kwargs, memo)
+    except Exception:  # noqa: BLE001 - an input torchlike cannot represent: skip the sample
+        return None, None, True
     try:
         t_out = opinfo(sample.input, *sample.args, **sample.kwargs)
     except Exception:  # noqa: BLE001 - torch rejecting its own sample: skip it
@@ -412,7 +419,7 @@ def _backward(sample, t_out, l_out, l_inputs, seed, random):
 
 def _pick_dtype(opinfo):
     supported = opinfo.supported_dtypes("cpu")
-    for dt in (torch.float32, torch.int64, torch.bool):
+    for dt in (torch.float32, torch.int64, torch.bool, torch.complex64):
         if dt in supported:
             return dt
     return None

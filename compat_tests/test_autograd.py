@@ -900,6 +900,22 @@ def test_function_errors():
     check_error(lambda t: t.autograd.Function.apply(leaf(t)), match_message=True)
 
 
+def test_function_vjp_alias():
+    def fn(t):
+        class V(t.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def vjp(ctx, g):
+                return g * 7
+        x = leaf(t)
+        V.apply(x).sum().backward()
+        return x.grad
+    check_same(fn)
+
+
 def test_function_once_differentiable():
     def fn(t):
         from_mod = t.autograd.function.once_differentiable

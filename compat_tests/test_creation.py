@@ -197,8 +197,11 @@ def test_zero_grad_flow():
 
 
 def test_copy_writes_through_view():
-    check(lambda t, x, y: (lambda b: (b[1].copy_(y), b)[1])(x * 1),
-          [rand_default(2, 3), rand_default(3)])
+    def fn(t, x, y):
+        b = x * 1
+        b[1].copy_(y)
+        return b
+    check(fn, [rand_default(2, 3), rand_default(3)])
 
 
 @pytest.mark.parametrize("fn", [lambda x: x.copy_(x.detach() * 0), lambda x: x.zero_(),

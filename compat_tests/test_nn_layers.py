@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import check, check_error, rand_default, rand_int, rand_positive, rand_unit
+from helpers import check, check_error, rand_default, rand_int, rand_positive
 
 import torchlike
 import torchlike.nn as tnn
@@ -453,9 +453,9 @@ def test_bilinear_module():
     assert repr(lm) == repr(tm)
     _copy_state(tm, lm)
     a, b = rand_default(5, 3), rand_default(5, 2)
-    np.testing.assert_allclose(lm(torchlike.from_numpy(a), torchlike.from_numpy(b)).detach().numpy(),
-                               tm(torch.from_numpy(a), torch.from_numpy(b)).detach().numpy(),
-                               rtol=1e-5, atol=1e-6)
+    got = lm(torchlike.from_numpy(a), torchlike.from_numpy(b)).detach().numpy()
+    want = tm(torch.from_numpy(a), torch.from_numpy(b)).detach().numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("kw", [{}, {"padding_idx": 0}, {"padding_idx": -2},
@@ -627,5 +627,3 @@ def test_init_zero_element_warns():
     with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
         tnn.init.kaiming_uniform_(torchlike.empty(0, 3))
 
-
-_ = rand_unit

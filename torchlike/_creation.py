@@ -16,10 +16,30 @@ from ._ops.registry import op
 from ._size import Size
 from ._tensor import Tensor, _is_tracer
 
-__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
-           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range", "linspace",
-           "logspace", "eye", "scalar_tensor", "empty_strided", "frombuffer", "set_default_device",
-           "get_default_device"]
+__all__ = [
+    "arange",
+    "as_tensor",
+    "asarray",
+    "empty",
+    "empty_like",
+    "empty_strided",
+    "eye",
+    "from_numpy",
+    "frombuffer",
+    "full",
+    "full_like",
+    "get_default_device",
+    "linspace",
+    "logspace",
+    "ones",
+    "ones_like",
+    "range",
+    "scalar_tensor",
+    "set_default_device",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]
 
 _builtin_range = range
 _default_device = [None]
@@ -364,7 +384,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         raise ValueError("step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    n = max(int(math.ceil((end - start) / step)), 0)
+    n = max(math.ceil((end - start) / step), 0)
     # torch computes start + i*step in double precision (int64 for integer dtypes), then casts.
     if integral:
         vals = int(start) + np.arange(n, dtype=np.int64) * int(step)
@@ -373,12 +393,12 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     return _out(_finish(jnp.asarray(vals, dt.np), device, requires_grad), out)
 
 
-def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
           requires_grad=False) -> Tensor:
     """torchlike implementation of the deprecated :func:`torch.range` (end inclusive, float)."""
     if end is None:
         start, end = 0, start
-    n = int(math.floor((end - start) / step)) + 1
+    n = math.floor((end - start) / step) + 1
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     vals = start + np.arange(n, dtype=np.float64) * step
     return _out(_finish(jnp.asarray(vals, dt.np), device, requires_grad), out)

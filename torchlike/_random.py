@@ -17,8 +17,16 @@ import numpy as np
 from . import _device
 from ._tensor import Tensor
 
-__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
-           "get_rng_state", "set_rng_state", "fork_rng"]
+__all__ = [
+    "Generator",
+    "default_generator",
+    "fork_rng",
+    "get_rng_state",
+    "initial_seed",
+    "manual_seed",
+    "seed",
+    "set_rng_state",
+]
 
 _DEFAULT_SEED = 67280421310721  # torch's default seed for a fresh generator
 _U64 = (1 << 64) - 1

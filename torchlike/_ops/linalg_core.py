@@ -265,9 +265,9 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """torchlike implementation of :func:`torch.addbmm`."""
     if batch1.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     if batch2.ndim != 3:
-        raise RuntimeError(f"batch2 must be a 3D tensor")
+        raise RuntimeError("batch2 must be a 3D tensor")
     if batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
                            f"{batch1.shape[0]} and {batch2.shape[0]}")
@@ -617,7 +617,7 @@ def _norm_input(name, x, dtype):
 @op("x", name="linalg_vector_norm", method=False, function=False)
 def _vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if isinstance(ord, str):
-        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not str")
+        raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, not str")
     x = _norm_input("linalg.vector_norm", x, dtype)
     axes = _axes(dim, x.ndim)
     if x.size == 0 and ord < 0:
@@ -936,8 +936,8 @@ def _matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     function=False)
 def _lstsq(A, B, rcond=None, *, driver=None):
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
-        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, "
-                           f"gelsy, gelsd, gelss)")
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, "
+                           "gelsy, gelsd, gelss)")
     vector = B.ndim == A.ndim - 1
     Bm = B[..., None] if vector else B
     if A.shape[-2] != Bm.shape[-2]:

@@ -252,7 +252,8 @@ def _int_pow(x, y):
 
 
 def _pow_promote(arrs, kinds):
-    if kinds == (0, 0) and arrs[0].dtype == _BOOL and arrs[1].dtype == _BOOL:
+    # torch allows a bool tensor to a Python bool power, not a bool tensor exponent
+    if kinds[1] == 0 and _operand_is_bool(arrs[0], kinds[0]) and arrs[1].dtype == _BOOL:
         raise NotImplementedError('"pow" not implemented for \'Bool\'')
     return _promote(arrs, kinds, "all")
 
@@ -387,29 +388,30 @@ def logit(input, eps=None):
     return jnp.log(input / (1 - input))
 
 
-@op("input", promote="float", method=False, namespace="special")
-def polygamma(n, input):
-    """torchlike implementation of :func:`torch.polygamma`."""
+@op("input", promote="float", method=False, function=False, grad_name="PolygammaBackward0")
+def _polygamma(input, n):
     if n == 0:
         return _digamma(input)
     return jss.polygamma(n, input)
 
 
-def _install_polygamma(public) -> None:
-    entry = public.entry
-    Tensor = _install._tensor_cls()
-
-    def method(self, n):
-        return public(n, self)
-
-    def method_(self, n):
-        return inplace_call(entry, (self,), (n,))
-
-    FUNCTIONS["polygamma"] = public
-    Tensor.polygamma, Tensor.polygamma_ = method, method_
+def polygamma(n, input, *, out=None):
+    """torchlike implementation of :func:`torch.polygamma`."""
+    return _polygamma(input, n, out=out)
 
 
-_install_polygamma(polygamma)
+def _polygamma_method(self, n):
+    return _polygamma(self, n)
+
+
+def _polygamma_(self, n):
+    return inplace_call(_polygamma.entry, (self,), (n,))
+
+
+FUNCTIONS["polygamma"] = polygamma
+_special("polygamma", polygamma)
+_install._tensor_cls().polygamma = _polygamma_method
+_install._tensor_cls().polygamma_ = _polygamma_
 
 
 @op("input other", promote="float", inplace=True)

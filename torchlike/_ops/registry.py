@@ -33,7 +33,7 @@ import numpy as np
 from .. import _dtype
 from .._dtype import from_np, get_default_dtype, result_type_of, scalar_dtype
 from ..autograd.grad_mode import STATE as GRAD_MODE
-from ..autograd.graph import AccumulateGrad, OpNode
+from ..autograd.graph import AccumulateGrad, OpNode, torch_pullback
 
 _PY_SCALARS = (bool, int, float, complex)
 _PY_SCALAR_SET = frozenset(_PY_SCALARS)
@@ -344,7 +344,7 @@ def _vjp_entry(entry: OpEntry) -> OpEntry:
         arrs, cts = list(args[:n_in]), args[n_in:]
         fwd = entry.build_vjp(key) if key not in entry.vjp_cache else entry.vjp_cache[key]
         _, pullback = fwd(*arrs)
-        return tuple(pullback(tuple(cts)))
+        return torch_pullback(pullback, cts)
     ve = OpEntry(f"{entry.name}_backward", grad_fn, (), ("key", "n_in"), (), None, True, True,
                  False, f"{_camel(entry.name)}BackwardBackward0", None)
     _VJP_ENTRIES[entry] = ve

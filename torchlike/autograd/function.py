@@ -103,10 +103,7 @@ class BackwardCFunction(FunctionCtx, Node):
     def apply(self, cts, create_graph):
         Tensor = _tensor_cls()
         cls = self._forward_cls
-        if cls.backward is Function.backward and cls.vjp is Function.vjp:
-            raise NotImplementedError("You must implement either the backward or vjp method for "
-                                      "your custom autograd.Function to use it with backward mode "
-                                      "AD.")
+        backward = cls.backward if cls.backward is not Function.backward else cls.vjp
         grads_out = [None] * self._n_out
         for pos, (c, meta) in zip(self._out_pos, zip(cts, self.out_meta)):
             if c is None:
@@ -117,7 +114,7 @@ class BackwardCFunction(FunctionCtx, Node):
             grads_out[pos] = c
         if not create_graph:
             grads_out = [None if g is None else Tensor._wrap(g) for g in grads_out]
-        res = cls.backward(self, *grads_out)
+        res = backward(self, *grads_out)
         if not isinstance(res, tuple):
             res = (res,)
         name = self.name()

@@ -28,8 +28,21 @@ _FREED_MSG = (
     "graph a second time or if you need to access saved tensors after calling backward."
 )
 
+def _conj(a):
+    return jnp.conj(a) if jnp.iscomplexobj(a) else a
+
+
+def torch_pullback(pullback, cts):
+    """Apply a ``jax.vjp`` pullback with torch's complex convention.
+
+    NOTE: for complex values torch propagates ``grad * conj(f'(z))`` (the conjugate Wirtinger
+    derivative) while JAX's vjp gives ``ct * f'(z)``; conjugating the cotangents in and the
+    results out turns one into the other. Real arrays are untouched (decided at trace time)."""
+    return tuple(_conj(g) for g in pullback(tuple(_conj(c) for c in cts)))
+
+
 # One jitted caller for every pullback: JAX caches it per pullback tree structure (op + shapes).
-_apply_pullback = jax.jit(lambda pullback, cts: pullback(cts))
+_apply_pullback = jax.jit(torch_pullback)
 _add = jax.jit(lambda a, b: a + b)
 
 
@@ -199,7 +212,7 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
 
     # 1. Dependencies: how many edges point at each node reachable from the roots.
     deps: dict[Node, int] = {}
-    stack = [n for n, _ in roots if n is not None]
+    stack = list(dict.fromkeys(n for n, _ in roots if n is not None))  # roots may share a node
     seen = set(stack)
     prune = inputs is not None and not accumulate
     parents: dict[Node, list] = {}

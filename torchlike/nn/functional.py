@@ -418,7 +418,7 @@ def _feature_dropout(name, input, p, training, inplace, spatial):
     if nd not in (spatial + 1, spatial + 2):
         raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but "
                            f"received a {nd}D input. Note that {name} exists to provide "
-                           "channel-wise dropout on inputs with {spatial} spatial dimensions, a "
+                           f"channel-wise dropout on inputs with {spatial} spatial dimensions, a "
                            "channel dimension, and an optional batch dimension (i.e. "
                            f"{spatial + 1}D or {spatial + 2}D inputs).")
     lead = 1 if nd == spatial + 1 else 2

@@ -1,8 +1,9 @@
 """torchlike implementation of :mod:`torch.nn.init`.
 
-Every initializer writes into its tensor in place (under ``no_grad``), keeping the tensor's identity,
-shape and dtype. Random ones draw a fresh JAX key from the given Generator (default: torchlike's
-global one, seeded by ``torchlike.manual_seed``): distributions match torch's, values do not.
+Every initializer writes into its tensor in place (under ``no_grad``), keeping the tensor's
+identity, shape and dtype. Random ones draw a fresh JAX key from the given Generator (default:
+torchlike's global one, seeded by ``torchlike.manual_seed``): distributions match torch's, values
+do not.
 """
 
 from __future__ import annotations

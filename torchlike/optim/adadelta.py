@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
-import optax
 
 from .adam import weight_decay_parts
-from .optimizer import (Optimizer, addcmul, cast, div, check_impl_flags, check_lr, check_nonnegative,
-                        per_param, scale_by_learning_rate, step_count, zeros)
+from .optimizer import (Optimizer, addcmul, cast, check_impl_flags, check_lr, check_nonnegative,
+                        div, per_param, scale_by_learning_rate, step_count, zeros)
 
 __all__ = ["Adadelta"]
 

@@ -1,4 +1,4 @@
-"""torchlike implementation of :class:`torch.optim.Optimizer`: torch's API over one jitted optax update.
+"""torchlike implementation of :class:`torch.optim.Optimizer`: torch's API, one jitted optax update.
 
 The Python side is torch's: ``param_groups`` (dicts with every hyperparameter filled from
 ``defaults``), ``state`` (a dict keyed by parameter Tensor holding torch's per-parameter Tensors,
@@ -77,12 +77,14 @@ def _register(hooks_dict: OrderedDict, hook: Callable) -> _RemovableHandle:
 
 
 def register_optimizer_step_pre_hook(hook: Callable) -> _RemovableHandle:
-    """torchlike implementation of :func:`torch.optim.optimizer.register_optimizer_step_pre_hook`."""
+    """torchlike implementation of
+    :func:`torch.optim.optimizer.register_optimizer_step_pre_hook`."""
     return _register(_global_pre_hooks, hook)
 
 
 def register_optimizer_step_post_hook(hook: Callable) -> _RemovableHandle:
-    """torchlike implementation of :func:`torch.optim.optimizer.register_optimizer_step_post_hook`."""
+    """torchlike implementation of
+    :func:`torch.optim.optimizer.register_optimizer_step_post_hook`."""
     return _register(_global_post_hooks, hook)
 
 
@@ -98,8 +100,8 @@ def _typename(obj) -> str:
 
 
 def _scalar_dtype():
-    """torch's ``_get_scalar_dtype()``: the dtype of ``state['step']`` (float32, or float64 when that
-    is the default dtype)."""
+    """torch's ``_get_scalar_dtype()``: the dtype of ``state['step']`` (float32, or float64 when
+    that is the default dtype)."""
     return np.dtype(np.float64) if _dtype.get_default_dtype() is _dtype.float64 else np.dtype(
         np.float32)
 
@@ -107,12 +109,12 @@ def _scalar_dtype():
 def check_impl_flags(foreach, fused, differentiable) -> None:
     """torch's checks on the implementation flags, and the one flag that changes the math here.
 
-    ``foreach``/``fused``/``capturable`` are accepted and ignored: the update is always one fused XLA
-    program. ``differentiable=True`` (autograd through ``step``) is not supported."""
+    ``foreach``/``fused``/``capturable`` are accepted and ignored: the update is always one fused
+    XLA program. ``differentiable=True`` (autograd through ``step``) is not supported."""
     if differentiable:
         raise NotImplementedError(
-            "torchlike.optim: differentiable=True is not supported: the update runs as one compiled "
-            "XLA program outside autograd. Use differentiable=False (the default).")
+            "torchlike.optim: differentiable=True is not supported: the update runs as one "
+            "compiled XLA program outside autograd. Use differentiable=False (the default).")
     if fused and foreach:
         raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
@@ -131,7 +133,7 @@ def check_betas(betas) -> None:
 
 
 def check_nonnegative(what: str, value) -> None:
-    """torch's ``Invalid <what> value: <value>`` (``what`` is e.g. ``epsilon``, ``weight_decay``)."""
+    """torch's ``Invalid <what> value: <value>`` (``what``: e.g. ``epsilon``, ``weight_decay``)."""
     if not 0.0 <= value:
         raise ValueError(f"Invalid {what} value: {value}")
 
@@ -260,8 +262,8 @@ def _program(cls, static):
 
 
 def _hyper_value(v):
-    """A group hyperparameter as a Python float (traced as a weakly typed scalar by ``jax.jit``, so it
-    takes each parameter's dtype as a Python scalar does in torch)."""
+    """A group hyperparameter as a Python float (traced as a weakly typed scalar by ``jax.jit``, so
+    it takes each parameter's dtype as a Python scalar does in torch)."""
     if isinstance(v, (tuple, list)):
         return tuple(_hyper_value(x) for x in v)
     return float(v)
@@ -289,8 +291,9 @@ class Optimizer:
 
     Subclasses declare ``_hyper`` (group keys passed to the update as traced scalars),
     ``_state_keys`` (torch's order of the per-parameter state), ``_static(group)`` (the hashable
-    flags that select the program) and ``_transform(hp, static)`` (a list of optax transforms, one of
-    them a :func:`per_param` rule). ``foreach``/``fused``/``capturable`` are accepted and ignored.
+    flags that select the program) and ``_transform(hp, static)`` (a list of optax transforms, one
+    of them a :func:`per_param` rule). ``foreach``/``fused``/``capturable`` are accepted and
+    ignored.
     """
 
     _hyper: tuple[str, ...] = ()
@@ -302,8 +305,8 @@ class Optimizer:
         self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
         self._patch_step_function()
         if isinstance(params, Tensor):
-            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
-                            "or dicts, but got " + _typename(params))
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            "Tensors or dicts, but got " + _typename(params))
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         param_groups = list(params)
@@ -356,8 +359,8 @@ class Optimizer:
             params = [params]
         elif isinstance(params, set):
             raise TypeError("optimizer parameters need to be organized in ordered collections, but "
-                            "the ordering of tensors in sets will change between runs. Please use a "
-                            "list instead.")
+                            "the ordering of tensors in sets will change between runs. Please "
+                            "use a list instead.")
         else:
             params = list(params)
         names = [p[0] for p in params if isinstance(p, tuple)]

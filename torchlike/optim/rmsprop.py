@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
-import optax
 
 from .adam import weight_decay_parts
-from .optimizer import (Optimizer, add, addcmul, cast, div, check_impl_flags, check_lr, check_nonnegative,
-                        lerp, per_param, scale_by_learning_rate, step_count, zeros)
+from .optimizer import (Optimizer, add, addcmul, cast, check_impl_flags, check_lr,
+                        check_nonnegative, div, lerp, per_param, scale_by_learning_rate,
+                        step_count, zeros)
 
 __all__ = ["RMSprop"]
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from .. import functional as F
 from .module import Module
 
@@ -97,12 +99,10 @@ class Hardtanh(Module):
                  min_value: float | None = None, max_value: float | None = None) -> None:
         super().__init__()
         if min_value is not None:
-            import warnings
             warnings.warn("keyword argument `min_value` is deprecated and rename to `min_val`",
                           FutureWarning, stacklevel=2)
             min_val = min_value
         if max_value is not None:
-            import warnings
             warnings.warn("keyword argument `max_value` is deprecated and rename to `max_val`",
                           FutureWarning, stacklevel=2)
             max_val = max_value

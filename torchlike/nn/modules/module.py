@@ -111,10 +111,10 @@ class Module:
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = {}
         d["_forward_pre_hooks"] = OrderedDict()
-        d["_forward_pre_hooks_with_kwargs"] = {}
+        d["_forward_pre_hooks_with_kwargs"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
-        d["_forward_hooks_with_kwargs"] = {}
-        d["_forward_hooks_always_called"] = {}
+        d["_forward_hooks_with_kwargs"] = OrderedDict()
+        d["_forward_hooks_always_called"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
         d["_load_state_dict_post_hooks"] = OrderedDict()
 
@@ -649,9 +649,9 @@ class Module:
 
     def __setstate__(self, state) -> None:
         self.__dict__.update(state)
-        for k, default in (("_forward_pre_hooks_with_kwargs", {}),
-                           ("_forward_hooks_with_kwargs", {}),
-                           ("_forward_hooks_always_called", {}),
+        for k, default in (("_forward_pre_hooks_with_kwargs", OrderedDict()),
+                           ("_forward_hooks_with_kwargs", OrderedDict()),
+                           ("_forward_hooks_always_called", OrderedDict()),
                            ("_state_dict_hooks", OrderedDict()),
                            ("_load_state_dict_post_hooks", OrderedDict()),
                            ("_non_persistent_buffers_set", set())):
