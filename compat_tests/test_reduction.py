@@ -87,13 +87,13 @@ def _rotate(table, cases, per_op):
 
 
 @pytest.mark.filterwarnings("ignore:.*degrees of freedom")
-@pytest.mark.parametrize("name,i,shape,dim", _rotate(REDUCE, DIM_CASES, 4))
+@pytest.mark.parametrize("name,i,shape,dim", _rotate(REDUCE, DIM_CASES, 3))
 def test_reduce_float(name, i, shape, dim):
     gen = rand_some_equal if i % 3 == 0 else rand_default
     check(lambda t, x: REDUCE[name](t, x, dim, bool(i % 2)), [gen(*shape)])
 
 
-@pytest.mark.parametrize("name,i,shape,dim", _rotate(ONE_DIM, ONE_DIM_CASES, 3))
+@pytest.mark.parametrize("name,i,shape,dim", _rotate(ONE_DIM, ONE_DIM_CASES, 2))
 def test_one_dim_float(name, i, shape, dim):
     gen = rand_default if name in TIE_INDEX or name.endswith("quantile") else (
         rand_some_equal if i % 2 == 0 else rand_default)
@@ -159,23 +159,22 @@ def _with_nans():
 NAN_FNS = {
     "max": (lambda t, x: t.max(x, 1), True), "max_full": (lambda t, x: x.max(), False),
     "amax": (lambda t, x: t.amax(x, 1), False), "argmax": (lambda t, x: t.argmax(x, 1), False),
-    "argmin": (lambda t, x: t.argmin(x), False), "min": (lambda t, x: t.min(x, 0), True),
+    "argmin": (lambda t, x: t.argmin(x), False),
     "sort": (lambda t, x: t.sort(x, 1), True), "sort_desc": (lambda t, x: x.sort(1, True), True),
     "argsort": (lambda t, x: t.argsort(x, dim=0, stable=True), False),
     "topk": (lambda t, x: t.topk(x, 3, 1), True), "topk_small": (lambda t, x: x.topk(2, 1, False),
-                                                                 True),
+                                                                 False),
     "kthvalue": (lambda t, x: t.kthvalue(x, 4, 1), True),
     "median": (lambda t, x: t.median(x, 1), True), "median_full": (lambda t, x: x.median(), True),
     "nanmedian": (lambda t, x: t.nanmedian(x, 1), True),
     "nanmedian_full": (lambda t, x: x.nanmedian(), True),
     "nanmedian_row": (lambda t, x: x[:2].nanmedian(), True),
     "nansum": (lambda t, x: t.nansum(x, 1), True), "nanmean": (lambda t, x: x.nanmean(0), True),
-    "cummax": (lambda t, x: t.cummax(x, 1), True), "cummin": (lambda t, x: x.cummin(1), True),
+    "cummax": (lambda t, x: t.cummax(x, 1), True), "cummin": (lambda t, x: x.cummin(1), False),
     "quantile": (lambda t, x: t.quantile(x, 0.4, 1), True),
     "nanquantile": (lambda t, x: t.nanquantile(x, 0.4, 1), True),
     "nanquantile_full": (lambda t, x: x.nanquantile(0.6), True),
-    "sum": (lambda t, x: t.sum(x, 1), True), "logsumexp": (lambda t, x: x.logsumexp(1), False),
-    "all": (lambda t, x: x.all(1), False), "count_nonzero": (lambda t, x: x.count_nonzero(), False),
+    "logsumexp": (lambda t, x: x.logsumexp(1), False), "all": (lambda t, x: x.all(1), False),
 }
 
 
@@ -213,16 +212,6 @@ def test_tie_values_and_indices(name):
     picked = np.take_along_axis(x, idx if idx.ndim == 2 else np.expand_dims(idx, dim), dim)
     np.testing.assert_array_equal(picked.reshape(vals.shape), vals)
     assert res.indices.dtype == torchlike.int64
-
-
-@pytest.mark.parametrize("fn", [
-    lambda t, x: t.median(x, 1), lambda t, x: t.kthvalue(x, 2, 0, True),
-    lambda t, x: t.topk(x, 2, 1), lambda t, x: t.topk(x, 3, 0, largest=False),
-    lambda t, x: t.sort(x, 0), lambda t, x: x.median(), lambda t, x: t.nanmedian(x, 0),
-    lambda t, x: x.quantile(0.5, 0, interpolation="nearest"),
-])
-def test_tie_free_grads(fn):
-    check(fn, [rand_default(4, 6)])
 
 
 # -- specific arguments ------------------------------------------------------------------------
@@ -270,9 +259,8 @@ def test_norm_matrix(fn):
 
 @pytest.mark.parametrize("interp,q,form", [
     ("linear", 0.0, 0), ("lower", 0.25, 1), ("higher", 0.5, 2), ("midpoint", 1.0, 3),
-    ("nearest", 0.5, 0), ("linear", "tensor1d", 1), ("lower", "tensor1d", 2),
-    ("higher", "tensor0d", 3), ("midpoint", "tensor1d", 0), ("nearest", "tensor1d", 3),
-    ("linear", "tensor0d", 2), ("nearest", 0.3, 1)])
+    ("nearest", "tensor1d", 0), ("linear", "tensor1d", 1), ("lower", "tensor0d", 2),
+    ("midpoint", "tensor1d", 3)])
 def test_quantile_args(interp, q, form):
     x = rand_default(4, 7)
 
@@ -292,12 +280,13 @@ def test_quantile_args(interp, q, form):
 @pytest.mark.parametrize("fn", [
     lambda t, x: t.topk(x, 3), lambda t, x: t.topk(x, 2, 0, largest=False),
     lambda t, x: x.topk(0, 1), lambda t, x: x.topk(k=6, dim=-1),
-    lambda t, x: t.kthvalue(x, 1, 0), lambda t, x: x.kthvalue(6, keepdim=True),
-    lambda t, x: t.sort(x, 0, True), lambda t, x: x.sort(dim=1),
-    lambda t, x: t.argsort(x, 0, descending=True), lambda t, x: x.argsort(),
+    lambda t, x: t.kthvalue(x, 2, 0, True), lambda t, x: x.kthvalue(6),
+    lambda t, x: t.sort(x, 0, True), lambda t, x: t.argsort(x, 0, descending=True),
+    lambda t, x: t.median(x, 1), lambda t, x: t.nanmedian(x, 0), lambda t, x: x.median(),
     lambda t, x: t.msort(x), lambda t, x: t.topk(x[0, 0], 1), lambda t, x: t.kthvalue(x[0, 0], 1),
 ])
 def test_sort_topk_args(fn):
+    """Tie-free inputs: indices and gradients are well defined."""
     check(fn, [rand_default(4, 6)])
 
 
@@ -357,7 +346,7 @@ UNIQUE_FNS = {
 
 def _unique_rows():
     rows = []
-    for xn, x in UNIQUE_INPUTS.items():
+    for xn in UNIQUE_INPUTS:
         for fnn in UNIQUE_FNS:
             marks = ()
             if xn == "nan" and fnn in ("dim0", "dim-1"):

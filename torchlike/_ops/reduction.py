@@ -119,7 +119,7 @@ def _sgn_abs(x):
 # -- sum / mean / prod ----------------------------------------------------------------------------
 
 @op("input", saves=False)
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+def sum(input, dim=None, keepdim=False, *, dtype=None):
     """torchlike implementation of :func:`torch.sum` (integers and bool sum to int64)."""
     if dtype is not None:
         input = input.astype(_npdt(dtype))
@@ -263,8 +263,8 @@ def _write(out, r):
     return write_out(out, r)
 
 
-max = _max_min(_max_full, _max_dim, _max_binary, "max")  # noqa: A001
-min = _max_min(_min_full, _min_dim, _min_binary, "min")  # noqa: A001
+max = _max_min(_max_full, _max_dim, _max_binary, "max")
+min = _max_min(_min_full, _min_dim, _min_binary, "min")
 
 
 def _amax_like(x, dim, keepdim, name, is_max):
@@ -448,7 +448,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         r = jnp.sum(sv, axis=-1)
         return jnp.expand_dims(r, axes) if keepdim else r
     if isinstance(p, str):
-        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")  # noqa: TRY004
     return _vector_norm(input, p, _dims(dim, input.ndim), keepdim)
 
 
@@ -470,13 +470,13 @@ def _all_any(x, dim, keepdim, f):
 
 
 @op("input", differentiable=False)
-def all(input, dim=None, keepdim=False):  # noqa: A001
+def all(input, dim=None, keepdim=False):
     """torchlike implementation of :func:`torch.all` (bool result; uint8 stays uint8)."""
     return _all_any(input, dim, keepdim, jnp.all)
 
 
 @op("input", differentiable=False)
-def any(input, dim=None, keepdim=False):  # noqa: A001
+def any(input, dim=None, keepdim=False):
     """torchlike implementation of :func:`torch.any` (bool result; uint8 stays uint8)."""
     return _all_any(input, dim, keepdim, jnp.any)
 
@@ -778,7 +778,7 @@ def msort(input):
 
 
 @op("input", returns="values indices")
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+def topk(input, k, dim=-1, largest=True, sorted=True):
     """torchlike implementation of :func:`torch.topk` (results are always sorted; among ties the
     earlier index comes first)."""
     d = _dim1(dim, input.ndim)
@@ -818,8 +818,9 @@ def _eager(t, name):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(t).__name__}")
     arr = t._data
     if isinstance(arr, jax.core.Tracer):
-        raise RuntimeError(f"torch.{name}() has a data-dependent output shape and cannot be traced "
-                           f"(torchlike.compile / jax.jit); call it outside the compiled function")
+        raise RuntimeError(  # noqa: TRY004 - a traced value, not a wrong type
+            f"torch.{name}() has a data-dependent output shape and cannot be traced "
+            f"(torchlike.compile / jax.jit); call it outside the compiled function")
     return arr, np.asarray(arr)
 
 
@@ -836,7 +837,7 @@ def _unique_result(like, vals, inv, counts, return_inverse, return_counts):
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """torchlike implementation of :func:`torch.unique` (eager: not traceable; the output is always
     sorted, as torch's CPU kernel; NaNs are all distinct; outputs do not require grad)."""
     arr, a = _eager(input, "unique")
@@ -884,7 +885,7 @@ def _bincount(input, weights, length):
 def bincount(input, weights=None, minlength=0):
     """torchlike implementation of :func:`torch.bincount` (eager: the length depends on the data;
     not traceable)."""
-    arr, a = _eager(input, "bincount")
+    _, a = _eager(input, "bincount")
     if a.dtype.kind == "f":
         raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_tname(a.dtype)}'")
     if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and a.min() < 0):
@@ -898,7 +899,7 @@ def bincount(input, weights=None, minlength=0):
 
 
 @op("input", differentiable=False)
-def histc(input, bins=100, min=0, max=0):  # noqa: A002
+def histc(input, bins=100, min=0, max=0):
     """torchlike implementation of :func:`torch.histc` (a NaN in the data range is not an
     error here: the check would need the data)."""
     if not _is_float(input):

@@ -227,14 +227,23 @@ def dispatch(entry: OpEntry, targs: tuple, statics: tuple = (), layout=None, inp
             fwd = entry.vjp_cache.get(key) or entry.build_vjp(key)
         except TypeError:  # an unhashable static (a list): normalise and retry
             return dispatch(entry, targs, _hashable(statics), layout, inplace)
-        out, pullback = fwd(*arrs)
+        try:
+            out, pullback = fwd(*arrs)
+        except Exception:  # a trace-time error: forget it (statics 1, 1.0, True share a key)
+            entry.vjp_cache.pop(key, None)
+            raise
         return _record(entry, key, targs, arrs, diff_idx, out, pullback, inplace)
     key = (statics, kinds, layout, inplace)
     try:
         f = entry.cache.get(key) or entry.build(key)
     except TypeError:
         return dispatch(entry, targs, _hashable(statics), layout, inplace)
-    return _wrap_out(entry, f(*arrs), targs, statics)
+    try:
+        out = f(*arrs)
+    except Exception:  # as above
+        entry.cache.pop(key, None)
+        raise
+    return _wrap_out(entry, out, targs, statics)
 
 
 def _hashable(x):
