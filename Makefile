@@ -1,5 +1,6 @@
 # Two entry points, each doing its own set-up in .venv:
-#   make demo   runs the main job (the example script with `import torchlike as torch`)
+#   make demo   runs the main job: the seed document's snippets and its MNIST example
+#               (examples/mnist.py, only the imports changed), on MNIST in ./data/MNIST/raw
 #   make test   runs the whole test suite (compat tests against real torch 2.13 included)
 PY ?= python3
 VENV := .venv
@@ -15,6 +16,8 @@ venv: $(BIN)/.installed
 
 demo: venv
 	$(BIN)/python examples/seed_snippets.py
+	$(BIN)/python examples/prepare_mnist.py
+	$(BIN)/python examples/mnist.py
 
 test: venv
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

@@ -661,7 +661,7 @@ def mode(input, dim=-1, keepdim=False):
 _INTERP = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _quantile(x, q, scalar_q, dim, keepdim, interpolation, ignore_nan, name):
+def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, name):
     if x.dtype not in (jnp.float32, jnp.float64):
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if x.size == 0:
@@ -714,7 +714,7 @@ def _check_q(x, q, name):
 @op("input", name="_quantile_scalar", method=False, function=False,
     grad_name="QuantileBackward0")
 def _quantile_scalar(input, q, dim=None, keepdim=False, interpolation="linear", ignore_nan=False):
-    return _quantile(input, jnp.asarray(q), True, dim, keepdim, interpolation, ignore_nan,
+    return _quantile(input, jnp.asarray(q), dim, keepdim, interpolation, ignore_nan,
                      "nanquantile" if ignore_nan else "quantile")
 
 
@@ -723,7 +723,7 @@ def _quantile_scalar(input, q, dim=None, keepdim=False, interpolation="linear", 
 def _quantile_tensor(input, q, dim=None, keepdim=False, interpolation="linear", ignore_nan=False):
     name = "nanquantile" if ignore_nan else "quantile"
     _check_q(input, q, name)
-    return _quantile(input, q, q.ndim == 0, dim, keepdim, interpolation, ignore_nan, name)
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name)
 
 
 def _quantile_family(ignore_nan, name):
