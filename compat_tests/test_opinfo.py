@@ -9,12 +9,12 @@ import torchlike
 
 # Measured with the whole sweep (float32, 8 samples per entry) minus a small margin: raise them as
 # coverage grows, so that a regression fails this test.
-MIN_FORWARD_RATE = 0.14
-MIN_BACKWARD_RATE = 0.13
+MIN_FORWARD_RATE = 0.55
+MIN_BACKWARD_RATE = 0.55
 
 # OpInfo entries (name or name.variant) that must pass forward and backward (first 4 samples).
 CORE = ["add", "mul", "div.no_rounding_mode", "neg", "exp", "tanh", "sum", "mean", "matmul",
-        "__radd__", "contiguous"]
+        "__radd__", "contiguous", "unbind"]  # unbind: autograd.grad over several outputs of a node
 
 
 def _one(full_name: str) -> opinfo_sweep.Result:

@@ -400,6 +400,7 @@ def test_empty_dim_list_reduces_everything():
     lambda t, x: t.amin(x, 1), lambda t, x: x.logsumexp(0), lambda t, x: t.sort(x, 0),
     lambda t, x: t.cummax(x, 0), lambda t, x: t.cumsum(x, 1), lambda t, x: x.all(0),
     lambda t, x: t.topk(x, 0, 0), lambda t, x: t.mean(x, 1), lambda t, x: t.argsort(x, 0),
+    lambda t, x: t.aminmax(x, dim=1), lambda t, x: x.median(1),
 ])
 def test_empty_inputs(fn):
     check(fn, [np.zeros((0, 3), np.float32)])
@@ -469,6 +470,7 @@ ERRORS = [
     ("mode_empty", lambda t, x: x[:0].mode(0)), ("kthvalue_empty", lambda t, x: x[:0].kthvalue(1, 0)),
     ("kthvalue_k", lambda t, x: x.kthvalue(5, 1)), ("topk_k", lambda t, x: t.topk(x, 5)),
     ("aminmax_empty", lambda t, x: t.aminmax(x[:0])),
+    ("aminmax_dim_empty", lambda t, x: t.aminmax(x[:0], dim=0)),
     ("quantile_empty", lambda t, x: x[:0].quantile(0.5)),
     ("quantile_range", lambda t, x: x.quantile(1.5)),
     ("quantile_q2d", lambda t, x: x.quantile(t.tensor([[0.5]]))),

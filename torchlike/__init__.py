@@ -59,4 +59,12 @@ is_floating_point, is_complex, is_signed, numel = (
     _tensor_query(n) for n in ("is_floating_point", "is_complex", "is_signed", "numel"))
 from . import nn  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
+from . import amp, backends  # noqa: E402,F401
+from .amp import (autocast, get_autocast_dtype, is_autocast_cache_enabled,  # noqa: E402,F401
+                  is_autocast_enabled, set_autocast_cache_enabled, set_autocast_dtype,
+                  set_autocast_enabled)
+from ._aliasing import install_torch_alias  # noqa: E402,F401
+from ._compile import compile  # noqa: E402,F401,A001
+from . import func  # noqa: E402,F401
+from .func import from_jax  # noqa: E402,F401
 __version__ = "0.1.0"

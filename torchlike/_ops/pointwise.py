@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jss
 from jax import lax
 
-from .._dtype import complex128, float64, from_np, get_default_dtype
+from .._dtype import complex128, float64, from_np, get_default_dtype, result_type
 from . import _install
 from ._install import FUNCTIONS, NAMESPACES, inplace_call
 from .registry import _promote, _type_name, op
@@ -78,26 +78,46 @@ def _special(name: str, fn) -> None:
     NAMESPACES.setdefault("special", {})[name] = fn
 
 
+def _check_broadcast(arrs) -> None:
+    """torch's error for operands whose shapes do not broadcast (trace time only)."""
+    shape = None
+    for a in arrs:
+        if a is None:
+            continue
+        if shape is None:
+            shape = a.shape
+            continue
+        b, n = a.shape, max(len(shape), len(a.shape))
+        sa, sb = (1,) * (n - len(shape)) + shape, (1,) * (n - len(b)) + b
+        for i, (x, y) in enumerate(zip(sa, sb)):
+            if x != y and x != 1 and y != 1:
+                raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
+                                   f"({y}) at non-singleton dimension {i}")
+        shape = tuple(y if x == 1 else x for x, y in zip(sa, sb))
+
+
+def _promoter(mode):
+    def promote(arrs, kinds):
+        _check_broadcast(arrs)
+        return _promote(arrs, kinds, mode) if mode else arrs
+    return promote
+
+
+_ALL, _FLOAT, _SHAPES = _promoter("all"), _promoter("float"), _promoter(None)
+
+
 # -- arithmetic ---------------------------------------------------------------------------------
 
-def _check_alpha(name: str, out, alpha) -> None:
-    if _is_int(out) and isinstance(alpha, float):
-        raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating "
-                           "point number.")
-    if isinstance(alpha, bool) and out.dtype != _BOOL:
-        raise RuntimeError("Boolean alpha only supported for Boolean results.")
-
-
-@op("input other", promote="all", inplace=True, dunder="add", saves=False)
+@op("input other", promote=_ALL, inplace=True, dunder="add", saves=False)
 def add(input, other, *, alpha=1):
     """torchlike implementation of :func:`torch.add`."""
-    _check_alpha("alpha", input, alpha)
     if input.dtype == _BOOL:
         return input | other if alpha else input
     return input + other * alpha if alpha != 1 else input + other
 
 
 def _sub_promote(arrs, kinds):
+    _check_broadcast(arrs)
     bools = [_operand_is_bool(a, k) for a, k in zip(arrs, kinds)]
     if all(bools):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
@@ -112,11 +132,45 @@ def _sub_promote(arrs, kinds):
 @op("input other", promote=_sub_promote, inplace=True, dunder="sub", saves=False)
 def sub(input, other, *, alpha=1):
     """torchlike implementation of :func:`torch.sub`."""
-    _check_alpha("alpha", input, alpha)
     return input - other * alpha if alpha != 1 else input - other
 
 
-@op("input other", promote="all", inplace=True, dunder="mul")
+def _check_alpha(input, other, alpha) -> None:
+    # NOTE: checked outside the compiled function: statics 1, 1.0 and True share a cache key.
+    rt = result_type(input, other)
+    if isinstance(alpha, float) and not (rt.is_floating_point or rt.is_complex):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if isinstance(alpha, bool) and rt.name != "bool":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+
+
+def _alpha_checked(public):
+    """``public`` (add/sub) and its in-place method, with torch's checks of a non-int alpha."""
+    entry, Tensor = public.entry, _install._tensor_cls()
+
+    def fn(input, other, *, alpha=1, out=None):
+        if alpha.__class__ is not int:
+            _check_alpha(input, other, alpha)
+        return public(input, other, alpha=alpha, out=out)
+
+    def fn_(self, other, *, alpha=1):
+        if alpha.__class__ is not int:
+            _check_alpha(self, other, alpha)
+        return inplace_call(entry, (self, other), (alpha,))
+
+    fn.__name__, fn.__doc__, fn.entry = public.__name__, public.__doc__, entry
+    FUNCTIONS[entry.name] = fn
+    setattr(Tensor, entry.name, fn)
+    setattr(Tensor, entry.name + "_", fn_)
+    return fn
+
+
+add = _alpha_checked(add)
+sub = _alpha_checked(sub)
+
+
+@op("input other", promote=_ALL, inplace=True, dunder="mul")
 def mul(input, other):
     """torchlike implementation of :func:`torch.mul`."""
     if input.dtype == _BOOL:
@@ -139,13 +193,13 @@ def _trunc_div(a, b):
     return lax.div(*jnp.broadcast_arrays(a, b)) if _is_int(a) else jnp.trunc(a / b)
 
 
-@op("input other", promote="float", inplace=True, dunder="truediv", grad_name="DivBackward0")
+@op("input other", promote=_FLOAT, inplace=True, dunder="truediv", grad_name="DivBackward0")
 def true_divide(input, other):
     """torchlike implementation of :func:`torch.true_divide`."""
     return input / other
 
 
-@op("input other", promote="all", method=False, function=False, grad_name="DivBackward1")
+@op("input other", promote=_ALL, method=False, function=False, grad_name="DivBackward1")
 def _div_mode(input, other, rounding_mode):
     if rounding_mode == "trunc":
         return _trunc_div(input, other)
@@ -178,20 +232,20 @@ _install._tensor_cls().div_ = _div_
 
 # NOTE: torch's floor_divide has no derivative (backward raises); div(rounding_mode="floor") has
 # zero gradients.
-@op("input other", promote="all", inplace=True, dunder="floordiv", differentiable=False)
+@op("input other", promote=_ALL, inplace=True, dunder="floordiv", differentiable=False)
 def floor_divide(input, other):
     """torchlike implementation of :func:`torch.floor_divide` (see :func:`div` on zero)."""
     return _floor_div(input, other)
 
 
-@op("input other", promote="all", inplace=True, dunder="mod")
+@op("input other", promote=_ALL, inplace=True, dunder="mod")
 def remainder(input, other):
     """torchlike implementation of :func:`torch.remainder` (Python's sign convention)."""
     _no_bool("remainder_cpu", input)
     return jnp.remainder(input, other)
 
 
-@op("input other", promote="all", inplace=True)
+@op("input other", promote=_ALL, inplace=True)
 def fmod(input, other):
     """torchlike implementation of :func:`torch.fmod` (C's sign convention)."""
     _no_bool("fmod_cpu", input)
@@ -252,6 +306,7 @@ def _int_pow(x, y):
 
 
 def _pow_promote(arrs, kinds):
+    _check_broadcast(arrs)
     # torch allows a bool tensor to a Python bool power, not a bool tensor exponent
     if kinds[1] == 0 and _operand_is_bool(arrs[0], kinds[0]) and arrs[1].dtype == _BOOL:
         raise NotImplementedError('"pow" not implemented for \'Bool\'')
@@ -272,6 +327,7 @@ def pow(input, exponent):
 
 
 def _float_power_promote(arrs, kinds):
+    _check_broadcast(arrs)
     cplx = any(a is not None and _i(a.dtype, jnp.complexfloating) for a in arrs)
     dt = jnp.complex128 if cplx else jnp.float64
     return tuple(a.astype(dt) for a in arrs)
@@ -414,7 +470,7 @@ _install._tensor_cls().polygamma = _polygamma_method
 _install._tensor_cls().polygamma_ = _polygamma_
 
 
-@op("input other", promote="float", inplace=True)
+@op("input other", promote=_FLOAT, inplace=True)
 def atan2(input, other):
     """torchlike implementation of :func:`torch.atan2`."""
     return jnp.arctan2(input, other)
@@ -423,7 +479,7 @@ def atan2(input, other):
 _alias("arctan2", "atan2")
 
 
-@op("input other", promote="all", inplace=True)
+@op("input other", promote=_ALL, inplace=True)
 def hypot(input, other):
     """torchlike implementation of :func:`torch.hypot`."""
     _no_int("hypot_cpu", input)
@@ -492,7 +548,7 @@ def signbit(input):
     return jnp.signbit(input)
 
 
-@op("input other", promote="float", inplace=True)
+@op("input other", promote=_FLOAT, inplace=True)
 def copysign(input, other):
     """torchlike implementation of :func:`torch.copysign` (gradient 0 at input 0, as torch)."""
     mag = _abs(input)
@@ -518,7 +574,7 @@ def _clamp(input, min, max):
     return out
 
 
-@op("input min max", promote="all", inplace="function")
+@op("input min max", promote=_ALL, inplace="function")
 def clamp(input, min=None, max=None):
     """torchlike implementation of :func:`torch.clamp` (gradient passes at the bounds)."""
     if min is None and max is None:
@@ -531,14 +587,14 @@ def clamp(input, min=None, max=None):
 _alias("clip", "clamp")
 
 
-@op("input min", promote="all", inplace="function")
+@op("input min", promote=_ALL, inplace="function")
 def clamp_min(input, min):
     """torchlike implementation of :func:`torch.clamp_min`."""
     _no_bool("clamp_min_scalar_cpu", input)
     return _clamp(input, min, None)
 
 
-@op("input max", promote="all", inplace="function")
+@op("input max", promote=_ALL, inplace="function")
 def clamp_max(input, max):
     """torchlike implementation of :func:`torch.clamp_max`."""
     _no_bool("clamp_max_scalar_cpu", input)
@@ -546,6 +602,7 @@ def clamp_max(input, max):
 
 
 def _lerp_promote(arrs, kinds):
+    _check_broadcast(arrs)
     start = arrs[0]
     for name, a, k in (("end", arrs[1], kinds[1]), ("weight", arrs[2], kinds[2])):
         if k == 0 and a.dtype != start.dtype and (name == "end" or a.ndim):
@@ -563,16 +620,15 @@ def lerp(input, end, weight):
     return jnp.where(jnp.abs(weight) < 0.5, input + weight * diff, end - diff * (1 - weight))
 
 
-def _value(x, value, name):
-    _check_alpha(name, x, value)
+def _value(x, value):
     return jnp.asarray(value, x.dtype)
 
 
-@op("input tensor1 tensor2", promote="all", inplace=True)
+@op("input tensor1 tensor2", promote=_ALL, inplace=True)
 def addcmul(input, tensor1, tensor2, *, value=1):
     """torchlike implementation of :func:`torch.addcmul`."""
     prod = tensor1 * tensor2
-    return input + prod if value == 1 else input + _value(input, value, "value") * prod
+    return input + prod if value == 1 else input + _value(input, value) * prod
 
 
 _ADDCDIV_INT = (
@@ -584,13 +640,13 @@ _ADDCDIV_INT = (
     "dtypes.")
 
 
-@op("input tensor1 tensor2", promote="all", inplace=True)
+@op("input tensor1 tensor2", promote=_ALL, inplace=True)
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """torchlike implementation of :func:`torch.addcdiv`."""
     if _is_int(tensor1):
         raise RuntimeError(_ADDCDIV_INT)
     q = tensor1 / tensor2
-    return input + q if value == 1 else input + _value(input, value, "value") * q
+    return input + q if value == 1 else input + _value(input, value) * q
 
 
 def _no_complex(name, a) -> None:
@@ -598,21 +654,21 @@ def _no_complex(name, a) -> None:
         raise RuntimeError(f"{name} not implemented for complex tensors.")
 
 
-@op("input other", promote="all")
+@op("input other", promote=_ALL)
 def maximum(input, other):
     """torchlike implementation of :func:`torch.maximum` (ties split the gradient, as torch)."""
     _no_complex("maximum", input)
     return jnp.maximum(input, other)
 
 
-@op("input other", promote="all")
+@op("input other", promote=_ALL)
 def minimum(input, other):
     """torchlike implementation of :func:`torch.minimum` (ties split the gradient, as torch)."""
     _no_complex("minimum", input)
     return jnp.minimum(input, other)
 
 
-@op("input other", promote="all")
+@op("input other", promote=_ALL)
 def fmax(input, other):
     """torchlike implementation of :func:`torch.fmax`."""
     if _is_int(input):
@@ -621,7 +677,7 @@ def fmax(input, other):
     return jnp.where((input >= other) | jnp.isnan(other), input, other)
 
 
-@op("input other", promote="all")
+@op("input other", promote=_ALL)
 def fmin(input, other):
     """torchlike implementation of :func:`torch.fmin`."""
     if _is_int(input):
@@ -631,6 +687,7 @@ def fmin(input, other):
 
 
 def _where_promote(arrs, kinds):
+    _check_broadcast(arrs)
     return (arrs[0],) + _promote(arrs[1:], kinds[1:], "all")
 
 
@@ -662,7 +719,7 @@ _install._tensor_cls().where = _where_method
 
 # -- special functions ----------------------------------------------------------------------------
 
-@op("input other", promote="float", inplace="function")
+@op("input other", promote=_FLOAT, inplace="function")
 def xlogy(input, other):
     """torchlike implementation of :func:`torch.xlogy` (0 where ``input`` is 0, unless NaN)."""
     # NOTE: only 0 * log(y <= 0) needs masking; elsewhere the product gives torch's value and its
@@ -679,6 +736,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 
 def _same_dtype_promote(arrs, kinds):
+    _check_broadcast(arrs)
     a, b = arrs
     if a.dtype != b.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
@@ -692,20 +750,20 @@ def heaviside(input, values):
     return jnp.where(input == 0, values, (input > zero).astype(input.dtype))
 
 
-@op("input other", promote="float", inplace="function")
+@op("input other", promote=_FLOAT, inplace="function")
 def ldexp(input, other):
     """torchlike implementation of :func:`torch.ldexp`."""
     return input * jnp.exp2(other)
 
 
-@op("input other", promote="all")
+@op("input other", promote=_ALL)
 def logaddexp(input, other):
     """torchlike implementation of :func:`torch.logaddexp`."""
     _no_int("logaddexp_cpu", input)
     return jnp.logaddexp(input, other)
 
 
-@op("input other", promote="all")
+@op("input other", promote=_ALL)
 def logaddexp2(input, other):
     """torchlike implementation of :func:`torch.logaddexp2`."""
     _no_int("logaddexp2_cpu", input)
@@ -739,7 +797,7 @@ i1 = _special_op("i1", jss.i1)
 i1e = _special_op("i1e", jss.i1e)
 
 
-@op("input other", promote="float", method=False, namespace="special",
+@op("input other", promote=_FLOAT, method=False, namespace="special",
     grad_name="SpecialXlog1PyBackward0")
 def xlog1py(input, other):
     """torchlike implementation of :func:`torch.special.xlog1py`."""
@@ -782,7 +840,7 @@ isreal = _predicate("isreal", lambda x: jnp.imag(x) == 0 if jnp.iscomplexobj(x) 
                     _true)
 
 
-@op("input other", differentiable=False)
+@op("input other", promote=_SHAPES, differentiable=False)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """torchlike implementation of :func:`torch.isclose`."""
     if input.dtype != other.dtype:
@@ -797,7 +855,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return close | (jnp.isfinite(err) & (err <= atol + jnp.abs(rtol * b)))
 
 
-@op("input other", differentiable=False, method=False, function=False)
+@op("input other", promote=_SHAPES, differentiable=False, method=False, function=False)
 def _allclose(input, other, rtol, atol, equal_nan):
     return jnp.all(isclose.entry.fn(input, other, rtol, atol, equal_nan))
 
@@ -807,7 +865,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     return bool(_allclose(input, other, rtol, atol, equal_nan))
 
 
-@op("input other", promote="all", differentiable=False, method=False, function=False)
+@op("input other", promote=_ALL, differentiable=False, method=False, function=False)
 def _equal(input, other):
     return jnp.all(input == other)
 
@@ -872,7 +930,7 @@ def _cmp(name, f, dunder):
         return f(input, other)
     fn.__name__ = name
     fn.__doc__ = f"torchlike implementation of :func:`torch.{name}`."
-    return op("input other", promote="all", inplace=True, differentiable=False, dunder=dunder,
+    return op("input other", promote=_ALL, inplace=True, differentiable=False, dunder=dunder,
               rdunder=False)(fn)
 
 
@@ -896,7 +954,7 @@ def _logical(name, f):
         return f(input != 0, other != 0)
     fn.__name__ = name
     fn.__doc__ = f"torchlike implementation of :func:`torch.{name}`."
-    return op("input other", inplace=True, differentiable=False)(fn)
+    return op("input other", promote=_SHAPES, inplace=True, differentiable=False)(fn)
 
 
 logical_and = _logical("logical_and", jnp.logical_and)
@@ -917,7 +975,7 @@ def _bitwise(name, f, kernel, dunder):
         return f(input, other)
     fn.__name__ = name
     fn.__doc__ = f"torchlike implementation of :func:`torch.{name}`."
-    return op("input other", promote="all", inplace=True, differentiable=False,
+    return op("input other", promote=_ALL, inplace=True, differentiable=False,
               dunder=dunder)(fn)
 
 

@@ -2,8 +2,8 @@
 logsumexp, all/any, cumulative ops, median/mode/quantile, sort/topk/kthvalue, unique, bincount,
 histc, softmax and diff.
 
-Subgradient conventions follow torch: full ``max``/``min``/``amax``/``amin``/``median`` spread the
-gradient evenly among ties (:func:`_even`); the ``dim`` forms that return indices send the whole
+Subgradient conventions follow torch: full ``max``/``min``/``median`` (:func:`_even`) and
+``amax``/``amin`` spread the gradient evenly among ties; the ``dim`` forms that return indices send the whole
 gradient to the returned index (the value is gathered at that index); norms have gradient 0 where
 torch masks the kink. ``unique``, ``unique_consecutive`` and ``bincount`` have data-dependent output
 shapes, so they run eagerly on concrete arrays and cannot be traced.
@@ -23,7 +23,7 @@ from jax import lax
 from .._dtype import from_np, to_dtype
 from .._tensor import Tensor
 from ._install import FUNCTIONS
-from .registry import _type_name, op
+from .registry import _type_name, op, write_out
 
 _i64 = jnp.int64
 
@@ -248,7 +248,7 @@ def _max_min(full, by_dim, binary, name):
             if keepdim:
                 raise TypeError(f"{name}(): keepdim=True needs a dim")
             r = full(input)
-            return r if out is None else _write(out, r)
+            return r if out is None else write_out(out, r)
         return by_dim(input, dim, keepdim, out=out)
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = "torchlike"
@@ -256,11 +256,6 @@ def _max_min(full, by_dim, binary, name):
                   f"``{name}(input, dim, keepdim=False)`` (values, indices) and "
                   f"``{name}(input, other)``.")
     return fn
-
-
-def _write(out, r):
-    from .registry import write_out
-    return write_out(out, r)
 
 
 max = _max_min(_max_full, _max_dim, _max_binary, "max")
@@ -291,9 +286,12 @@ def amin(input, dim=(), keepdim=False):
 def aminmax(input, *, dim=None, keepdim=False):
     """torchlike implementation of :func:`torch.aminmax`."""
     axes = _dims(dim, input.ndim)
-    if input.size == 0 and (dim is None or any(input.shape[a] == 0 for a in axes)):
+    if dim is None and input.size == 0:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
+    for a in axes:
+        if input.shape[a] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {a} to have non-zero size.")
     return _extreme(input, axes, keepdim, False), _extreme(input, axes, keepdim, True)
 
 
@@ -623,7 +621,7 @@ def _median_family(full, by_dim, name):
     def fn(input, dim=None, keepdim=False, *, out=None):
         if dim is None:
             r = full(input)
-            return r if out is None else _write(out, r)
+            return r if out is None else write_out(out, r)
         return by_dim(input, dim, keepdim, out=out)
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = "torchlike"
@@ -741,7 +739,7 @@ def _quantile_family(ignore_nan, name):
             if not 0 <= q <= 1:
                 raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
             r = _quantile_scalar(input, float(q), dim, keepdim, interpolation, ignore_nan)
-        return r if out is None else _write(out, r)
+        return r if out is None else write_out(out, r)
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = "torchlike"
     fn.__doc__ = f"torchlike implementation of :func:`torch.{name}`."

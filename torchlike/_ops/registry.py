@@ -39,6 +39,7 @@ _PY_SCALARS = (bool, int, float, complex)
 _PY_SCALAR_SET = frozenset(_PY_SCALARS)
 _ENTRIES: dict[str, OpEntry] = {}
 _Tensor = None  # set by torchlike._tensor
+_autocast = None  # torchlike.amp sets a hook here while an autocast region is enabled
 
 
 _INEXACT = frozenset(np.dtype(d) for d in (np.float16, np.float32, np.float64, np.complex64,
@@ -196,6 +197,8 @@ def clear_caches() -> None:
 
 def dispatch(entry: OpEntry, targs: tuple, statics: tuple = (), layout=None, inplace=False):
     """Run ``entry`` on ``targs`` (Tensors, Python scalars, None) with hashable ``statics``."""
+    if _autocast is not None and not inplace:  # torchlike.amp: may swap in a casting entry
+        entry = _autocast(entry, targs, statics)
     Tensor = _Tensor
     arrs, kinds, need_grad = [], [], False
     for a in targs:

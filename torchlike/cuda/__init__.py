@@ -96,3 +96,6 @@ class device:
 
     def __exit__(self, *exc):
         _current[0] = self.prev
+
+
+from . import amp  # noqa: E402,F401  (torch.cuda.amp: deprecated aliases of torchlike.amp)

@@ -10,11 +10,13 @@ kink is written as a ``jnp.where`` whose branches have the derivative torch pick
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from .. import _dtype
@@ -858,3 +860,973 @@ def pad(input, pad, mode="constant", value=None):
         if mode == "circular" and (lo > input.shape[d] or hi > input.shape[d]):
             raise RuntimeError("Padding value causes wrapping around more than once.")
     return jnp.pad(input, widths, mode=_PAD_MODES[mode])
+
+
+# -- convolution --------------------------------------------------------------------------------
+
+_CONV_DN = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
+
+
+def _tup(v, n: int) -> tuple:
+    """torch's ``_single/_pair/_triple`` (a one-element sequence is repeated)."""
+    if isinstance(v, (tuple, list)):
+        v = tuple(int(x) for x in v)
+        return v * n if len(v) == 1 else v
+    return (int(v),) * n
+
+
+def _batched(name, x, n):
+    """``(x with a batch dim, whether it had one)``; torch's unbatched-input rule."""
+    if x.ndim == n + 2:
+        return x, True
+    if x.ndim == n + 1:
+        return x[None], False
+    raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but "
+                       f"got input of size: {list(x.shape)}")
+
+
+def _conv_pads(padding, stride, dilation, k, n):
+    if not isinstance(padding, str):
+        return [(p, p) for p in _tup(padding, n)]
+    if padding == "valid":
+        return [(0, 0)] * n
+    if padding != "same":
+        raise ValueError(f"Invalid padding string '{padding}', should be one of "
+                         "{'valid', 'same'}")
+    if any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    return [(d * (kk - 1) // 2, d * (kk - 1) - d * (kk - 1) // 2) for d, kk in zip(dilation, k)]
+
+
+def _conv(name, input, weight, bias, stride, padding, dilation, groups, n):
+    x, batched = _batched(name, input, n)
+    stride, dilation = _tup(stride, n), _tup(dilation, n)
+    if weight.ndim != n + 2:
+        raise RuntimeError(f"Expected {n + 2}-dimensional weight for {n + 2}-dimensional input "
+                           f"{list(x.shape)}, but got {weight.ndim}-dimensional weight of size "
+                           f"{list(weight.shape)} instead")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
+                           f"input{list(x.shape)} to have {weight.shape[1] * groups} channels, but "
+                           f"got {x.shape[1]} channels instead")
+    pads = _conv_pads(padding, stride, dilation, weight.shape[2:], n)
+    out = lax.conv_general_dilated(x, weight, stride, pads, rhs_dilation=dilation,
+                                   dimension_numbers=_CONV_DN[n], feature_group_count=groups)
+    if bias is not None:
+        out = out + bias.reshape((-1,) + (1,) * n)
+    return out if batched else out[0]
+
+
+@_fn("input weight bias", grad_name="ConvolutionBackward0")
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """torchlike implementation of :func:`torch.nn.functional.conv1d`."""
+    return _conv("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+@_fn("input weight bias", grad_name="ConvolutionBackward0")
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """torchlike implementation of :func:`torch.nn.functional.conv2d`."""
+    return _conv("conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+@_fn("input weight bias", grad_name="ConvolutionBackward0")
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """torchlike implementation of :func:`torch.nn.functional.conv3d`."""
+    return _conv("conv3d", input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+def _conv_t(name, input, weight, bias, stride, padding, output_padding, groups, dilation, n):
+    x, batched = _batched(name, input, n)
+    stride, padding = _tup(stride, n), _tup(padding, n)
+    output_padding, dilation = _tup(output_padding, n), _tup(dilation, n)
+    cin, k = weight.shape[0], weight.shape[2:]
+    if x.shape[1] != cin:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                           f"input{list(x.shape)} to have {cin} channels, but got {x.shape[1]} "
+                           "channels instead")
+    for o, s, d in zip(output_padding, stride, dilation):
+        if o >= s and o >= d:
+            raise RuntimeError("output padding must be smaller than either stride or dilation, "
+                               f"but got output_padding_height: {o} output_padding_width: {o} "
+                               f"stride_height: {s} stride_width: {s} dilation_height: {d} "
+                               f"dilation_width: {d}")
+    # The transposed convolution is the input-gradient of a convolution: dilate the input by the
+    # stride and correlate with the flipped kernel, whose (in, out) axes swap within each group.
+    g = groups
+    w = weight.reshape((g, cin // g) + weight.shape[1:])
+    w = jnp.swapaxes(w, 1, 2).reshape((g * weight.shape[1], cin // g) + k)
+    w = jnp.flip(w, axis=tuple(range(2, 2 + n)))
+    pads = [(d * (kk - 1) - p, d * (kk - 1) - p + o)
+            for d, kk, p, o in zip(dilation, k, padding, output_padding)]
+    out = lax.conv_general_dilated(x, w, (1,) * n, pads, lhs_dilation=stride,
+                                   rhs_dilation=dilation, dimension_numbers=_CONV_DN[n],
+                                   feature_group_count=g)
+    if bias is not None:
+        out = out + bias.reshape((-1,) + (1,) * n)
+    return out if batched else out[0]
+
+
+@_fn("input weight bias", grad_name="ConvolutionBackward0")
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """torchlike implementation of :func:`torch.nn.functional.conv_transpose1d`."""
+    return _conv_t("conv_transpose1d", input, weight, bias, stride, padding, output_padding,
+                   groups, dilation, 1)
+
+
+@_fn("input weight bias", grad_name="ConvolutionBackward0")
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """torchlike implementation of :func:`torch.nn.functional.conv_transpose2d`."""
+    return _conv_t("conv_transpose2d", input, weight, bias, stride, padding, output_padding,
+                   groups, dilation, 2)
+
+
+@_fn("input weight bias", grad_name="ConvolutionBackward0")
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """torchlike implementation of :func:`torch.nn.functional.conv_transpose3d`."""
+    return _conv_t("conv_transpose3d", input, weight, bias, stride, padding, output_padding,
+                   groups, dilation, 3)
+
+
+# -- pooling ------------------------------------------------------------------------------------
+
+def _pool_out(L, k, s, p, d, ceil_mode, name, shape):
+    """torch's pooling output size for one spatial dim."""
+    if p * 2 > k:
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                           f"pad={p}, kernel_size={k} and dilation={d}")
+    num = L + 2 * p - d * (k - 1) - 1
+    o = (-(-num // s) if ceil_mode else num // s) + 1
+    if ceil_mode and (o - 1) * s >= L + p:
+        o -= 1
+    if o <= 0:
+        raise RuntimeError(f"{name}: Given input size: ({'x'.join(map(str, shape))}). Calculated "
+                           f"output size: ({'x'.join(map(str, shape[:-1] + (o,)))}). Output size "
+                           "is too small")
+    return o
+
+
+def _windows(x, k, s, p, d, outs, fill):
+    """The strided slices of ``x`` (N, C, *spatial) padded by ``p`` (and, for ceil_mode, on the
+    right), one per kernel offset in torch's scan order: a list of (N, C, *outs) arrays."""
+    hi = [max(0, (o - 1) * ss + dd * (kk - 1) + 1 - L - pp)
+          for o, ss, dd, kk, L, pp in zip(outs, s, d, k, x.shape[2:], p)]
+    xp = lax.pad(x, jnp.asarray(fill, x.dtype), [(0, 0, 0)] * 2
+                 + [(pp, h, 0) for pp, h in zip(p, hi)])
+    res = []
+    for off in itertools.product(*[range(kk) for kk in k]):
+        start = (0, 0) + tuple(j * dd for j, dd in zip(off, d))
+        limit = x.shape[:2] + tuple(st + (o - 1) * ss + 1
+                                    for st, o, ss in zip(start[2:], outs, s))
+        res.append(lax.slice(xp, start, limit, (1, 1) + s))
+    return res
+
+
+def _pool_args(name, input, kernel_size, stride, padding, dilation, ceil_mode, n):
+    x, batched = _batched(name, input, n)
+    k = _tup(kernel_size, n)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _tup(stride,
+                                                                                          n)
+    p, d = _tup(padding, n), _tup(dilation, n)
+    outs = tuple(_pool_out(L, kk, ss, pp, dd, ceil_mode, name, x.shape[1:])
+                 for L, kk, ss, pp, dd in zip(x.shape[2:], k, s, p, d))
+    return x, batched, k, s, p, d, outs
+
+
+def _lowest(dtype):
+    return -jnp.inf if jnp.issubdtype(dtype, jnp.floating) else jnp.iinfo(dtype).min
+
+
+@_raw("input", grad_name="MaxPoolWithIndicesBackward0")
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, n, name, with_indices):
+    x, batched, k, s, p, d, outs = _pool_args(name, input, kernel_size, stride, padding, dilation,
+                                              ceil_mode, n)
+    # NOTE: max over strided slices rather than lax.reduce_window (whose CPU backward is ~6x
+    # slower); the gradient goes to the first maximum in torch's scan order, as in torch.
+    wins = _windows(x, k, s, p, d, outs, _lowest(x.dtype))
+    st = jnp.stack(wins)
+    idx = jnp.argmax(st, axis=0)
+    out = wins[0]
+    for i in range(1, len(wins)):
+        out = jnp.where(idx == i, wins[i], out)
+    if not batched:
+        out = out[0]
+    if not with_indices:
+        return out
+    spatial = x.shape[2:]
+    pos = []
+    for off in itertools.product(*[range(kk) for kk in k]):
+        flat = np.zeros(outs, np.int64)
+        for dim in range(n):
+            coord = np.arange(outs[dim]) * s[dim] - p[dim] + off[dim] * d[dim]
+            shape = [1] * n
+            shape[dim] = outs[dim]
+            flat = flat + coord.reshape(shape) * int(np.prod(spatial[dim + 1:]))
+        pos.append(flat)
+    pos = jnp.asarray(np.stack(pos))
+    ind = jnp.take_along_axis(jnp.broadcast_to(pos[:, None, None], st.shape), idx[None], 0)[0]
+    return out, (ind if batched else ind[0])
+
+
+def _max_pool_nd(n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    return _max_pool(input, kernel_size, stride, padding, dilation, bool(ceil_mode), n,
+                     f"max_pool{n}d", bool(return_indices))
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """torchlike implementation of :func:`torch.nn.functional.max_pool1d`."""
+    return _max_pool_nd(1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                        return_indices)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """torchlike implementation of :func:`torch.nn.functional.max_pool2d`."""
+    return _max_pool_nd(2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                        return_indices)
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """torchlike implementation of :func:`torch.nn.functional.max_pool3d`."""
+    return _max_pool_nd(3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                        return_indices)
+
+
+@_raw("input", grad_name="AvgPoolBackward0")
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override, n, name):
+    x, batched, k, s, p, d, outs = _pool_args(name, input, kernel_size, stride, padding, 1,
+                                              ceil_mode, n)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    total = sum(_windows(x, k, s, p, d, outs, 0))
+    if divisor_override is not None:
+        out = total / divisor_override
+    else:
+        div = np.ones((), np.int64)
+        for dim in range(n):
+            L, pp = x.shape[2 + dim], p[dim]
+            padded = np.arange(L + 2 * pp + k[dim] + outs[dim] * s[dim])
+            valid = padded < L + 2 * pp if count_include_pad else (padded >= pp) & (padded < L + pp)
+            cnt = np.array([valid[o * s[dim]:o * s[dim] + k[dim]].sum() for o in range(outs[dim])])
+            div = np.multiply.outer(div, cnt)
+        out = total / jnp.asarray(div, total.dtype)
+    return out if batched else out[0]
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.avg_pool1d`."""
+    return _avg_pool(input, kernel_size, stride, padding, bool(ceil_mode),
+                     bool(count_include_pad), None, 1, "avg_pool1d")
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.avg_pool2d`."""
+    return _avg_pool(input, kernel_size, stride, padding, bool(ceil_mode),
+                     bool(count_include_pad), divisor_override, 2, "avg_pool2d")
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.avg_pool3d`."""
+    return _avg_pool(input, kernel_size, stride, padding, bool(ceil_mode),
+                     bool(count_include_pad), divisor_override, 3, "avg_pool3d")
+
+
+def _adaptive_bounds(L, o):
+    start = [(i * L) // o for i in range(o)]
+    end = [-(-((i + 1) * L) // o) for i in range(o)]
+    return start, end
+
+
+def _adaptive_sizes(name, x, output_size, n):
+    if x.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"{name}(): Expected {n + 1}D or {n + 2}D tensor, but got "
+                           f"{list(x.shape)}")
+    osz = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * n
+    if len(osz) != n:
+        raise ValueError(f"{name}: output_size must be {n}")
+    return tuple(x.shape[x.ndim - n + i] if o is None else int(o) for i, o in enumerate(osz))
+
+
+@_raw("input", grad_name="AdaptiveAvgPoolBackward0")
+def _adaptive_avg_pool(input, output_size, n, name):
+    outs = _adaptive_sizes(name, input, output_size, n)
+    x = input
+    for dim, o in enumerate(outs):
+        ax = x.ndim - n + dim
+        L = x.shape[ax]
+        start, end = _adaptive_bounds(L, o)
+        m = np.zeros((L, o), np.float64)
+        for i in range(o):
+            m[start[i]:end[i], i] = 1.0 / (end[i] - start[i])
+        x = jnp.moveaxis(jnp.tensordot(x, jnp.asarray(m, x.dtype), axes=([ax], [0]),
+                                       precision=lax.Precision.HIGHEST), -1, ax)
+    return x
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.adaptive_avg_pool1d`."""
+    return _adaptive_avg_pool(input, output_size, 1, "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.adaptive_avg_pool2d`."""
+    return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.adaptive_avg_pool3d`."""
+    return _adaptive_avg_pool(input, output_size, 3, "adaptive_avg_pool3d")
+
+
+@_raw("input", grad_name="AdaptiveMaxPoolBackward0")
+def _adaptive_max_pool(input, output_size, n, name, with_indices):
+    outs = _adaptive_sizes(name, input, output_size, n)
+    lead = input.ndim - n
+    spatial = input.shape[lead:]
+    x = jnp.asarray(input)
+    valid = np.ones((), bool)
+    pos = np.zeros((), np.int64)
+    ks = []
+    for dim, o in enumerate(outs):
+        L = spatial[dim]
+        start, end = _adaptive_bounds(L, o)
+        kmax = max(e - b for b, e in zip(start, end))
+        ks.append(kmax)
+        idx = np.array(start)[:, None] + np.arange(kmax)[None]
+        ok = idx < np.array(end)[:, None]
+        idx = np.minimum(idx, L - 1)
+        ax = lead + 2 * dim
+        x = jnp.take(x, jnp.asarray(idx.ravel()), axis=ax).reshape(
+            x.shape[:ax] + (o, kmax) + x.shape[ax + 1:])
+        valid = np.multiply.outer(valid, ok)
+        pos = np.add.outer(pos, idx * int(np.prod(spatial[dim + 1:])))
+    # (..., o1, k1, o2, k2, ...) -> (..., o1, o2, ..., k1 * k2 * ...)
+    perm = (tuple(range(lead)) + tuple(lead + 2 * i for i in range(n))
+            + tuple(lead + 2 * i + 1 for i in range(n)))
+    win = (*outs, int(np.prod(ks)))
+    x = jnp.transpose(x, perm).reshape(x.shape[:lead] + win)
+    sperm = [q - lead for q in perm[lead:]]
+    valid = np.transpose(valid, sperm).reshape(win)
+    pos = np.transpose(pos, sperm).reshape(win)
+    x = jnp.where(jnp.asarray(valid), x, jnp.asarray(_lowest(x.dtype), x.dtype))
+    idx = jnp.argmax(x, axis=-1)[..., None]
+    out = jnp.take_along_axis(x, idx, -1)[..., 0]
+    if not with_indices:
+        return out
+    ind = jnp.take_along_axis(jnp.broadcast_to(jnp.asarray(pos), x.shape), idx, -1)[..., 0]
+    return out, ind
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """torchlike implementation of :func:`torch.nn.functional.adaptive_max_pool1d`."""
+    return _adaptive_max_pool(input, output_size, 1, "adaptive_max_pool1d", bool(return_indices))
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """torchlike implementation of :func:`torch.nn.functional.adaptive_max_pool2d`."""
+    return _adaptive_max_pool(input, output_size, 2, "adaptive_max_pool2d", bool(return_indices))
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """torchlike implementation of :func:`torch.nn.functional.adaptive_max_pool3d`."""
+    return _adaptive_max_pool(input, output_size, 3, "adaptive_max_pool3d", bool(return_indices))
+
+
+# -- normalisation ------------------------------------------------------------------------------
+
+def _chan_shape(ndim):
+    return (1, -1) + (1,) * (ndim - 2)
+
+
+@_raw("input running_mean running_var weight bias", grad_name="NativeBatchNormBackward0")
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """Returns ``(output, new_running_mean, new_running_var)`` when the stats are updated."""
+    if input.ndim < 2:
+        raise ValueError(f"Expected 2D or more input (got {input.ndim}D input)")
+    c = input.shape[1]
+    for what, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise RuntimeError(f"{what} should contain {c} elements not {t.size}")
+    shape = _chan_shape(input.ndim)
+    if training:
+        axes = (0,) + tuple(range(2, input.ndim))
+        mean = jnp.mean(input, axes)
+        var = jnp.mean(jnp.square(input - mean.reshape(shape)), axes)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        mean, var = running_mean.astype(input.dtype), running_var.astype(input.dtype)
+    out = (input - mean.reshape(shape)) * lax.rsqrt(var.reshape(shape) + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    if not (training and running_mean is not None):
+        return out
+    n = input.size // c
+    mean, var = lax.stop_gradient(mean), lax.stop_gradient(var)
+    new_mean = (1 - momentum) * running_mean + momentum * mean.astype(running_mean.dtype)
+    unbiased = var * (n / (n - 1)) if n > 1 else jnp.full_like(var, jnp.nan)
+    new_var = (1 - momentum) * running_var + momentum * unbiased.astype(running_var.dtype)
+    return out, new_mean, new_var
+
+
+def _update_stats(res, running_mean, running_var):
+    from ..autograd.grad_mode import no_grad
+    out, new_mean, new_var = res
+    with no_grad():
+        running_mean.copy_(new_mean)
+        running_var.copy_(new_var)
+    return out
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.batch_norm` (running statistics are
+    updated in place, as in torch)."""
+    if training:
+        size = input.shape
+        if math.prod(size) // size[1] <= 1 if len(size) > 1 else True:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {size}")
+    res = _batch_norm(input, running_mean, running_var, weight, bias, bool(training),
+                      float(momentum), float(eps))
+    if training and running_mean is not None:
+        return _update_stats(res, running_mean, running_var)
+    return res
+
+
+@_raw("input running_mean running_var weight bias", grad_name="NativeBatchNormBackward0")
+def _instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum,
+                   eps):
+    shape = _chan_shape(input.ndim)
+    if use_input_stats:
+        axes = tuple(range(2, input.ndim))
+        mean = jnp.mean(input, axes, keepdims=True)
+        var = jnp.mean(jnp.square(input - mean), axes, keepdims=True)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        mean = running_mean.astype(input.dtype).reshape(shape)
+        var = running_var.astype(input.dtype).reshape(shape)
+    out = (input - mean) * lax.rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    if not (use_input_stats and running_mean is not None):
+        return out
+    n = math.prod(input.shape[2:])
+    mean, var = lax.stop_gradient(mean), lax.stop_gradient(var)
+    bm = jnp.mean(mean.reshape(input.shape[:2]), 0).astype(running_mean.dtype)
+    bv = jnp.mean(var.reshape(input.shape[:2]) * (n / max(n - 1, 1)), 0)
+    new_mean = (1 - momentum) * running_mean + momentum * bm
+    new_var = (1 - momentum) * running_var + momentum * bv.astype(running_var.dtype)
+    return out, new_mean, new_var
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.instance_norm`."""
+    if use_input_stats and math.prod(input.shape[2:]) <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{input.shape}")
+    res = _instance_norm(input, running_mean, running_var, weight, bias, bool(use_input_stats),
+                         float(momentum), float(eps))
+    if use_input_stats and running_mean is not None:
+        return _update_stats(res, running_mean, running_var)
+    return res
+
+
+def _norm_shape(normalized_shape) -> tuple:
+    if isinstance(normalized_shape, (tuple, list)):
+        return tuple(int(v) for v in normalized_shape)
+    return (int(normalized_shape),)
+
+
+def _check_norm_shape(input, ns):
+    if tuple(input.shape[input.ndim - len(ns):]) != ns or len(ns) > input.ndim:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*, {', '.join(map(str, ns))}], but got input of size"
+                           f"{list(input.shape)}")
+    return tuple(range(input.ndim - len(ns), input.ndim))
+
+
+@_raw("input weight bias", grad_name="NativeLayerNormBackward0")
+def _layer_norm(input, weight, bias, normalized_shape, eps):
+    axes = _check_norm_shape(input, _norm_shape(normalized_shape))
+    mean = jnp.mean(input, axes, keepdims=True)
+    var = jnp.mean(jnp.square(input - mean), axes, keepdims=True)
+    out = (input - mean) * lax.rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.layer_norm`."""
+    return _layer_norm(input, weight, bias, _norm_shape(normalized_shape), float(eps))
+
+
+@_raw("input weight", grad_name="RmsNormBackward0")
+def _rms_norm(input, weight, normalized_shape, eps):
+    axes = _check_norm_shape(input, _norm_shape(normalized_shape))
+    e = jnp.finfo(input.dtype).eps if eps is None else eps
+    out = input * lax.rsqrt(jnp.mean(jnp.square(input), axes, keepdims=True) + e)
+    return out if weight is None else out * weight
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.rms_norm`."""
+    return _rms_norm(input, weight, _norm_shape(normalized_shape),
+                     None if eps is None else float(eps))
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.group_norm`."""
+    return _group_norm(input, weight, bias, int(num_groups), float(eps))
+
+
+@_raw("input weight bias", grad_name="NativeGroupNormBackward0")
+def _group_norm(input, weight, bias, num_groups, eps):
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim}")
+    n, c = input.shape[:2]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {list(input.shape)} and num_groups="
+                           f"{num_groups}")
+    x = input.reshape(n, num_groups, -1)
+    mean = jnp.mean(x, -1, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), -1, keepdims=True)
+    out = ((x - mean) * lax.rsqrt(var + eps)).reshape(input.shape)
+    shape = _chan_shape(input.ndim)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+@_fn("input", grad_name="DivBackward0")
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """torchlike implementation of :func:`torch.nn.functional.local_response_norm`."""
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} "
+                         "dimensions)")
+    sq = jnp.square(input)
+    pad = [(0, 0, 0)] * input.ndim
+    pad[1] = (size // 2, (size - 1) // 2, 0)
+    sqp = lax.pad(sq, jnp.zeros((), sq.dtype), pad)
+    c = input.shape[1]
+    div = sum(lax.slice_in_dim(sqp, i, i + c, axis=1) for i in range(size)) / size
+    return input / (div * alpha + k) ** beta
+
+
+# -- attention ----------------------------------------------------------------------------------
+
+def _float_mask(mask, dtype, true_is_masked=True):
+    """torch's ``_canonical_mask``: a bool mask becomes 0 / -inf, a float mask is kept."""
+    if mask is None:
+        return None
+    if mask.dtype == jnp.bool_:
+        blocked = mask if true_is_masked else ~mask
+        return jnp.where(blocked, jnp.asarray(-jnp.inf, dtype), jnp.zeros((), dtype))
+    return mask.astype(dtype)
+
+
+def _attn_dropout(rng, attn, p):
+    keys = jax.random.split(rng)
+    keep = jax.random.bernoulli(keys[1], 1.0 - p, attn.shape).astype(attn.dtype)
+    return keys[0], attn * keep * (0.0 if p == 1 else 1.0 / (1.0 - p))
+
+
+@_raw("query key value attn_mask rng", grad_name="ScaledDotProductAttentionBackward0")
+def _sdpa(query, key, value, attn_mask, rng, dropout_p, is_causal, scale, enable_gqa):
+    if attn_mask is not None and is_causal:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
+                           "when is_causal=True")
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        rep = query.shape[-3] // key.shape[-3]
+        key, value = jnp.repeat(key, rep, axis=-3), jnp.repeat(value, rep, axis=-3)
+    L, S = query.shape[-2], key.shape[-2]
+    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = jnp.matmul(query * jnp.asarray(s, query.dtype), jnp.swapaxes(key, -1, -2))
+    if is_causal:
+        scores = jnp.where(jnp.tril(jnp.ones((L, S), bool)), scores,
+                           jnp.asarray(-jnp.inf, scores.dtype))
+    if attn_mask is not None:
+        scores = scores + _float_mask(attn_mask, scores.dtype, true_is_masked=False)
+    # NOTE: torch's math kernel uses a "safe" softmax: rows masked out entirely give 0, not nan.
+    allmasked = jnp.all(scores == -jnp.inf, axis=-1, keepdims=True)
+    attn = jax.nn.softmax(jnp.where(allmasked, jnp.zeros((), scores.dtype), scores), axis=-1)
+    attn = jnp.where(allmasked, jnp.zeros((), attn.dtype), attn)
+    if rng is not None:
+        rng, attn = _attn_dropout(rng, attn, dropout_p)
+        return jnp.matmul(attn, value), rng
+    return jnp.matmul(attn, value)
+
+
+def _draw_key():
+    gen = _resolve(None)
+    return gen, Tensor._wrap(gen._key)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.scaled_dot_product_attention`
+    (dropout draws from torchlike's default Generator)."""
+    statics = (float(dropout_p), bool(is_causal), None if scale is None else float(scale),
+               bool(enable_gqa))
+    if dropout_p > 0:
+        gen, k = _draw_key()
+        out, new_key = _sdpa(query, key, value, attn_mask, k, *statics)
+        gen._key = new_key._arr
+        return out
+    return _sdpa(query, key, value, attn_mask, None, *statics)
+
+
+@_raw("query key value in_proj_weight in_proj_bias bias_k bias_v out_proj_weight out_proj_bias "
+      "key_padding_mask attn_mask q_proj_weight k_proj_weight v_proj_weight rng",
+      grad_name="MultiHeadAttentionBackward0")
+def _mha(query, key, value, in_proj_weight, in_proj_bias, bias_k, bias_v, out_proj_weight,
+         out_proj_bias, key_padding_mask, attn_mask, q_proj_weight, k_proj_weight, v_proj_weight,
+         rng, num_heads, add_zero_attn, dropout_p, need_weights, average_attn_weights):
+    """Sequence-first multi-head attention; returns ``(output, weights?, new_rng?)``."""
+    batched = query.ndim == 3
+    if not batched:
+        query, key, value = query[:, None], key[:, None], value[:, None]
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask[None]
+    L, B, E = query.shape
+    if E % num_heads:
+        raise AssertionError(f"embed_dim {E} not divisible by num_heads {num_heads}")
+    H, hd = num_heads, E // num_heads
+    if in_proj_weight is not None:
+        wq, wk, wv = jnp.split(in_proj_weight, 3)
+    else:
+        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+    bq = bk = bv = None
+    if in_proj_bias is not None:
+        bq, bk, bv = jnp.split(in_proj_bias, 3)
+
+    def proj(x, w, b):
+        y = jnp.matmul(x, w.T)
+        return y if b is None else y + b
+    q, k, v = proj(query, wq, bq), proj(key, wk, bk), proj(value, wv, bv)
+    dt = q.dtype
+    kpm = _float_mask(key_padding_mask, dt)
+    am = _float_mask(attn_mask, dt)
+    if am is not None and am.ndim == 2:
+        am = am[None]
+    if bias_k is not None:
+        k = jnp.concatenate([k, jnp.broadcast_to(bias_k.reshape(1, 1, E), (1, B, E))])
+        v = jnp.concatenate([v, jnp.broadcast_to(bias_v.reshape(1, 1, E), (1, B, E))])
+        am = None if am is None else jnp.pad(am, [(0, 0), (0, 0), (0, 1)])
+        kpm = None if kpm is None else jnp.pad(kpm, [(0, 0), (0, 1)])
+    q = q.reshape(L, B * H, hd).transpose(1, 0, 2)
+    k = k.reshape(k.shape[0], B * H, hd).transpose(1, 0, 2)
+    v = v.reshape(v.shape[0], B * H, hd).transpose(1, 0, 2)
+    if add_zero_attn:
+        k = jnp.concatenate([k, jnp.zeros((B * H, 1, hd), dt)], axis=1)
+        v = jnp.concatenate([v, jnp.zeros((B * H, 1, hd), dt)], axis=1)
+        am = None if am is None else jnp.pad(am, [(0, 0), (0, 0), (0, 1)])
+        kpm = None if kpm is None else jnp.pad(kpm, [(0, 0), (0, 1)])
+    S = k.shape[1]
+    scores = jnp.matmul(q * jnp.asarray(1.0 / math.sqrt(hd), dt), jnp.swapaxes(k, 1, 2))
+    if am is not None:
+        scores = scores + am
+    if kpm is not None:
+        scores = (scores.reshape(B, H, L, S) + kpm[:, None, None, :]).reshape(B * H, L, S)
+    attn = jax.nn.softmax(scores, axis=-1)
+    res = []
+    if rng is not None:
+        rng, attn_d = _attn_dropout(rng, attn, dropout_p)
+    else:
+        attn_d = attn
+    out = jnp.matmul(attn_d, v).transpose(1, 0, 2).reshape(L, B, E)
+    out = proj(out, out_proj_weight, out_proj_bias)
+    res.append(out if batched else out[:, 0])
+    if need_weights:
+        w = attn_d.reshape(B, H, L, S)
+        if average_attn_weights:
+            w = jnp.mean(w, axis=1)
+        res.append(w if batched else w[0])
+    if rng is not None:
+        res.append(rng)
+    return tuple(res) if len(res) > 1 else res[0]
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight,
+                                 in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p,
+                                 out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False):
+    """torchlike implementation of :func:`torch.nn.functional.multi_head_attention_forward`
+    (``static_k``/``static_v`` are not supported; with ``is_causal`` the given ``attn_mask`` is
+    used, as torch does on its weights path)."""
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError("torchlike: multi_head_attention_forward(static_k/static_v) "
+                                  "is not supported")
+    if query.shape[-1] != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got "
+                             f"{query.shape[-1]}")
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
+                           "Transformer module method `generate_square_subsequent_mask` to "
+                           "create this mask.")
+    if use_separate_proj_weight:
+        in_proj_weight = None
+    else:
+        q_proj_weight = k_proj_weight = v_proj_weight = None
+    drop = training and dropout_p > 0
+    gen, rng = _draw_key() if drop else (None, None)
+    res = _mha(query, key, value, in_proj_weight, in_proj_bias, bias_k, bias_v, out_proj_weight,
+               out_proj_bias, key_padding_mask, attn_mask, q_proj_weight, k_proj_weight,
+               v_proj_weight, rng, int(num_heads), bool(add_zero_attn), float(dropout_p),
+               bool(need_weights), bool(average_attn_weights))
+    if drop:
+        *res, new_key = res
+        gen._key = new_key._arr
+        res = tuple(res) if len(res) > 1 else res[0]
+    if need_weights:
+        return tuple(res)
+    return res, None
+
+
+# -- resampling, shuffles, unfold/fold ----------------------------------------------------------
+
+@_fn("input", grad_name="PixelShuffleBackward0")
+def pixel_shuffle(input, upscale_factor):
+    """torchlike implementation of :func:`torch.nn.functional.pixel_shuffle`."""
+    r = upscale_factor
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
+                           f"input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible "
+                           f"by the square of upscale_factor, but input.size(-3)={c} is not "
+                           f"divisible by {r * r}")
+    nl = len(lead)
+    x = input.reshape(*lead, c // (r * r), r, r, h, w)
+    x = jnp.transpose(x, tuple(range(nl)) + tuple(nl + i for i in (0, 3, 1, 4, 2)))
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+@_fn("input", grad_name="PixelUnshuffleBackward0")
+def pixel_unshuffle(input, downscale_factor):
+    """torchlike implementation of :func:`torch.nn.functional.pixel_unshuffle`."""
+    r = downscale_factor
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got "
+                           f"input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by "
+                           f"downscale_factor, but got input.size(-2)={h} and input.size(-1)={w}")
+    nl = len(lead)
+    x = input.reshape(*lead, c, h // r, r, w // r, r)
+    x = jnp.transpose(x, tuple(range(nl)) + tuple(nl + i for i in (0, 2, 4, 1, 3)))
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def _interp_taps(L, o, scale, mode, align_corners):
+    """Per output index: the source indices and weights (torch's float32 index arithmetic)."""
+    f32 = np.float32
+    dst = np.arange(o, dtype=f32)
+    if mode in ("nearest", "nearest-exact"):
+        sc = f32(1.0 / scale) if scale else f32(L / o)
+        src = np.floor((dst + f32(0.5)) * sc if mode == "nearest-exact" else dst * sc)
+        return [np.minimum(src.astype(np.int64), L - 1)], [np.ones(o, f32)]
+    if align_corners:
+        sc = f32((L - 1) / (o - 1)) if o > 1 else f32(0)
+        src = dst * sc
+    else:
+        sc = f32(1.0 / scale) if scale else f32(L / o)
+        src = sc * (dst + f32(0.5)) - f32(0.5)
+        if mode != "cubic":
+            src = np.maximum(src, f32(0))
+    i0 = np.floor(src).astype(np.int64)
+    t = (src - i0).astype(f32)
+    if mode == "linear":
+        i1 = np.minimum(i0 + 1, L - 1)
+        return [i0, i1], [f32(1) - t, t]
+    a = f32(-0.75)
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    ws = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    return [np.clip(i0 + j, 0, L - 1) for j in (-1, 0, 1, 2)], ws
+
+
+@_raw("input", grad_name="UpsampleBackward0")
+def _interpolate(input, sizes, scales, mode, align_corners):
+    x = input
+    n = len(sizes)
+    for dim in range(n):
+        ax = x.ndim - n + dim
+        L = x.shape[ax]
+        idxs, ws = _interp_taps(L, sizes[dim], scales[dim], mode, align_corners)
+        shape = [1] * x.ndim
+        shape[ax] = sizes[dim]
+        acc = None
+        for i, w in zip(idxs, ws):
+            term = jnp.take(x, jnp.asarray(i), axis=ax)
+            if mode not in ("nearest", "nearest-exact"):
+                term = term * jnp.asarray(w.reshape(shape), x.dtype)
+            acc = term if acc is None else acc + term
+        x = acc
+    return x
+
+
+_INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.interpolate` (modes 'nearest',
+    'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area'; no antialias)."""
+    if antialias:
+        raise NotImplementedError("torchlike: interpolate(antialias=True) is not supported")
+    n = input.ndim - 2
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif mode in _INTERP_DIMS:
+        align_corners = bool(align_corners)
+        if _INTERP_DIMS[mode] != n:
+            raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
+                                      f"{_INTERP_DIMS[mode] + 2}D input")
+    else:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.ndim}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
+    if n < 1:
+        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                         f"{input.ndim}D) for the modes: nearest | linear | bilinear | bicubic | "
+                         f"trilinear | area | nearest-exact (got {mode})")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    spatial = tuple(input.shape[2:])
+    if size is not None:
+        sizes = _tup(size, n) if isinstance(size, (tuple, list)) else (int(size),) * n
+        if len(sizes) != n:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, "
+                             f"but got input with spatial dimensions of {list(spatial)} and "
+                             f"output size of {list(sizes)}. Please provide input tensor in "
+                             "(N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                             "format.")
+        scales = (None,) * n
+    elif scale_factor is not None:
+        sf = (tuple(float(v) for v in scale_factor) if isinstance(scale_factor, (tuple, list))
+              else (float(scale_factor),) * n)
+        sizes = tuple(int(math.floor(L * f)) for L, f in zip(spatial, sf))
+        scales = (None,) * n if recompute_scale_factor else sf
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if mode == "area":
+        return _adaptive_avg_pool(input, sizes, n, f"adaptive_avg_pool{n}d")
+    kernel = {"bilinear": "linear", "trilinear": "linear", "bicubic": "cubic"}.get(mode, mode)
+    return _interpolate(input, sizes, scales, kernel, align_corners)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """torchlike implementation of :func:`torch.nn.functional.upsample` (deprecated alias)."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def _unfold_geom(kernel_size, dilation, padding, stride):
+    return _tup(kernel_size, 2), _tup(dilation, 2), _tup(padding, 2), _tup(stride, 2)
+
+
+@_fn("input", grad_name="Im2ColBackward0")
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """torchlike implementation of :func:`torch.nn.functional.unfold`."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
+                           f"for input, but got: [{', '.join(map(str, input.shape))}]")
+    x = input if input.ndim == 4 else input[None]
+    k, d, p, s = _unfold_geom(kernel_size, dilation, padding, stride)
+    outs = tuple((L + 2 * pp - dd * (kk - 1) - 1) // ss + 1
+                 for L, kk, ss, pp, dd in zip(x.shape[2:], k, s, p, d))
+    if min(outs) <= 0:
+        raise RuntimeError(f"Given input with spatial size ({x.shape[2]}, {x.shape[3]}), "
+                           f"kernel_size=({k[0]}, {k[1]}), dilation=({d[0]}, {d[1]}), "
+                           f"padding=({p[0]}, {p[1]}), calculated shape of the array of sliding "
+                           f"blocks as ({outs[0]}, {outs[1]}), but its components must be at "
+                           "least one.")
+    wins = jnp.stack(_windows(x, k, s, p, d, outs, 0), axis=2)
+    out = wins.reshape(x.shape[0], x.shape[1] * k[0] * k[1], outs[0] * outs[1])
+    return out if input.ndim == 4 else out[0]
+
+
+@_fn("input", grad_name="Col2ImBackward0")
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """torchlike implementation of :func:`torch.nn.functional.fold`."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size "
+                           f"for input, but got: [{', '.join(map(str, input.shape))}]")
+    x = input if input.ndim == 3 else input[None]
+    k, d, p, s = _unfold_geom(kernel_size, dilation, padding, stride)
+    osz = _tup(output_size, 2)
+    outs = tuple((L + 2 * pp - dd * (kk - 1) - 1) // ss + 1
+                 for L, kk, ss, pp, dd in zip(osz, k, s, p, d))
+    kk = k[0] * k[1]
+    if x.shape[1] % kk:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
+                           f"of kernel_size, but got input.size(1)={x.shape[1]} and "
+                           f"kernel_size=({k[0]}, {k[1]})")
+    if x.shape[2] != outs[0] * outs[1]:
+        raise RuntimeError(f"Given output_size=({osz[0]}, {osz[1]}), kernel_size=({k[0]}, "
+                           f"{k[1]}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), "
+                           f"stride=({s[0]}, {s[1]}), expected size of input's dimension 2 to "
+                           f"match the calculated number of sliding blocks {outs[0]} * {outs[1]} "
+                           f"= {outs[0] * outs[1]}, but got input.size(2)={x.shape[2]}.")
+    n, c = x.shape[0], x.shape[1] // kk
+    cols = x.reshape(n, c, kk, *outs)
+    full = jnp.zeros((n, c, osz[0] + 2 * p[0], osz[1] + 2 * p[1]), x.dtype)
+    for i, (a, b) in enumerate(itertools.product(range(k[0]), range(k[1]))):
+        full = full.at[:, :, a * d[0]:a * d[0] + s[0] * (outs[0] - 1) + 1:s[0],
+                       b * d[1]:b * d[1] + s[1] * (outs[1] - 1) + 1:s[1]].add(cols[:, :, i])
+    out = full[:, :, p[0]:p[0] + osz[0], p[1]:p[1] + osz[1]]
+    return out if input.ndim == 3 else out[0]
+
+
+__all__ += [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+    "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "batch_norm", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "fold", "group_norm", "instance_norm", "interpolate", "layer_norm",
+    "local_response_norm", "max_pool1d", "max_pool2d", "max_pool3d",
+    "multi_head_attention_forward", "pixel_shuffle", "pixel_unshuffle", "rms_norm",
+    "scaled_dot_product_attention", "unfold", "upsample",
+]

@@ -49,6 +49,9 @@ required = _RequiredParameter()
 _global_pre_hooks: OrderedDict = OrderedDict()
 _global_post_hooks: OrderedDict = OrderedDict()
 _PROGRAMS: dict = {}
+# {id(group): hyperparameters} set by torchlike.compile while it traces a step: the values are jit
+# inputs (tracers), so a scheduler's new lr needs no recompilation.
+TRACED_HYPER: dict = {}
 
 
 class _RemovableHandle:
@@ -437,7 +440,9 @@ class Optimizer:
                 if s:
                     self.state[p] = s
             states.append({k: v._data for k, v in s.items()} if s else {})
-        hp = {k: _hyper_value(group[k]) for k in self._hyper}
+        hp = TRACED_HYPER.get(id(group))
+        if hp is None:
+            hp = {k: _hyper_value(group[k]) for k in self._hyper}
         fn = _program(type(self), self._static(group))
         new_params, new_states = fn(hp, [p._data for p in params], [p._grad._data for p in params],
                                     states)

@@ -1,0 +1,337 @@
+"""torchlike.compile: a whole training step (the seed MNIST MLP) traced into one jax.jit must give
+the same losses and parameters as eager torchlike, keep schedulers working without recompiling,
+recompile on new shapes (with a log), refuse untraceable calls under fullgraph=True, fall back to
+eager otherwise; a compiled Module's forward gives eager gradients through one autograd node."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import torchlike
+import torchlike.nn as nn
+import torchlike.optim as optim
+
+STEPS = 20
+BATCH = 32
+
+
+class Net(nn.Module):
+    """The seed document's MNIST model (784-256-128-10 with Dropout)."""
+
+    def __init__(self, p=0.2):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.layers = nn.Sequential(nn.Linear(28 * 28, 256), nn.ReLU(), nn.Dropout(p),
+                                    nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+
+    def forward(self, x):
+        return self.layers(self.flatten(x))
+
+
+def _batches(n, batch=BATCH, seed=0):
+    rng = np.random.default_rng(seed)
+    return [(torchlike.tensor(rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)),
+             torchlike.tensor(rng.integers(0, 10, batch))) for _ in range(n)]
+
+
+def _make_step(model, opt, criterion):
+    def step(x, y):
+        opt.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def _params(model):
+    return [p.detach().numpy().copy() for p in model.parameters()]
+
+
+OPTIMIZERS = {
+    "adam_wd": lambda ps: optim.Adam(ps, lr=1e-3, weight_decay=1e-4),
+    "sgd_momentum": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9),
+}
+
+
+def _twin_runs(make_opt, train, batches, scheduler=None, p=0.2):
+    """Run the same training eagerly and compiled from the same weights and seed."""
+    torchlike.manual_seed(0)
+    model = Net(p)
+    model.train(train)
+    results = []
+    for compiled in (False, True):
+        m = copy.deepcopy(model)
+        opt = make_opt(m.parameters())
+        sched = scheduler(opt) if scheduler else None
+        step = _make_step(m, opt, nn.CrossEntropyLoss())
+        if compiled:
+            step = torchlike.compile(step)
+        torchlike.manual_seed(1)
+        losses = []
+        for x, y in batches:
+            losses.append(step(x, y).item())
+            if sched is not None:
+                sched.step()
+        results.append((np.array(losses), _params(m), step, opt,
+                        torchlike.default_generator._key))
+    return results
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_training_step_matches_eager(name):
+    """Dropout off (eval mode): the compiled step equals eager for 20 steps."""
+    (le, pe, _, _, _), (lc, pc, step, opt, _) = _twin_runs(OPTIMIZERS[name], False,
+                                                           _batches(STEPS))
+    np.testing.assert_allclose(lc, le, rtol=1e-6, atol=1e-6)
+    for a, b in zip(pc, pe):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert step.compile_count == 2  # no grads/state yet, then the steady state
+    assert len(opt.state) == 6 and all(isinstance(v, torchlike.Tensor)
+                                       for s in opt.state.values() for v in s.values())
+
+
+def test_dropout_trains_and_advances_rng():
+    """Dropout on: the compiled step draws the same masks as eager (same seed, same key
+    sequence) and advances the default generator."""
+    batches = _batches(4)
+    (le, pe, _, _, ke), (lc, pc, _, _, kc) = _twin_runs(OPTIMIZERS["adam_wd"], True, batches)
+    np.testing.assert_allclose(lc, le, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(kc), np.asarray(ke))
+    torchlike.manual_seed(1)
+    assert not np.array_equal(np.asarray(torchlike.default_generator._key), np.asarray(kc))
+    # Dropout really drops: train-mode outputs differ between calls, eval-mode ones do not.
+    model = Net(0.5)
+    fwd = torchlike.compile(lambda x: model(x))
+    x = batches[0][0]
+    assert not np.array_equal(fwd(x).numpy(), fwd(x).numpy())
+    model.eval()
+    np.testing.assert_array_equal(fwd(x).numpy(), fwd(x).numpy())
+
+
+def test_scheduler_changes_lr_without_recompiling():
+    batches = _batches(12)
+    sched = lambda o: optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.1)  # noqa: E731
+    (le, pe, _, _, _), (lc, pc, step, opt, _) = _twin_runs(
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), False, batches, sched)
+    np.testing.assert_allclose(lc, le, rtol=1e-6, atol=1e-6)
+    for a, b in zip(pc, pe):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert opt.param_groups[0]["lr"] == pytest.approx(1e-4)
+    assert step.compile_count == 2
+
+
+def test_hand_edited_lr_takes_effect():
+    torchlike.manual_seed(0)
+    model = nn.Linear(4, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @torchlike.compile
+    def step(x):
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+
+    x = torchlike.ones(2, 4)
+    step(x)
+    step(x)
+    before = model.bias.item()
+    opt.param_groups[0]["lr"] = 0.0
+    step(x)
+    assert model.bias.item() == before  # lr 0: no change, and no retrace
+    opt.param_groups[0]["lr"] = 1.0
+    step(x)
+    assert model.bias.item() == pytest.approx(before - 2.0)  # d(sum)/d(bias) = batch size 2
+    assert step.compile_count == 2
+
+
+def test_recompiles_on_new_batch_shape(monkeypatch, capsys):
+    monkeypatch.setenv("TORCHLIKE_LOGS", "recompiles")
+    torchlike.manual_seed(0)
+    model = Net()
+    model.eval()
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    step = torchlike.compile(_make_step(model, opt, nn.CrossEntropyLoss()))
+    for x, y in _batches(2, batch=8) + _batches(2, batch=5):
+        step(x, y)
+    assert step.compile_count == 3  # first call, steady state at 8, then batch 5
+    err = capsys.readouterr().err
+    assert "Recompiling" in err and "arguments changed" in err and "(5, 1, 28, 28)" in err
+
+
+def test_no_recompile_log_without_env(monkeypatch, capsys):
+    monkeypatch.delenv("TORCHLIKE_LOGS", raising=False)
+    f = torchlike.compile(lambda x: x * 2)
+    f(torchlike.ones(2))
+    f(torchlike.ones(3))
+    assert f.compile_count == 2
+    assert "Recompiling" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("what, body", [
+    ("Tensor.item()", lambda x: x * x.sum().item()),
+    ("Tensor.tolist()", lambda x: x * len(x.tolist())),
+    ("Tensor.numpy()", lambda x: x * float(x.numpy().sum())),
+    ("bool(Tensor)", lambda x: x * 2 if x.sum() > 0 else x),
+])
+def test_fullgraph_untraceable_raises(what, body):
+    f = torchlike.compile(body, fullgraph=True)
+    with pytest.raises(RuntimeError, match="fullgraph=True") as info:
+        f(torchlike.ones(3))
+    assert what in str(info.value) and "Fix:" in str(info.value)
+
+
+def test_graph_break_falls_back_to_eager_and_warns_once():
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    seen = []
+
+    @torchlike.compile
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).square().sum()
+        loss.backward()
+        opt.step()
+        seen.append(loss.item())  # a graph break
+        return loss
+
+    ref = copy.deepcopy(model)
+    ref_opt = optim.SGD(ref.parameters(), lr=0.1)
+    x = torchlike.ones(4, 3)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            out = step(x)
+            ref_opt.zero_grad()
+            ref_loss = ref(x).square().sum()
+            ref_loss.backward()
+            ref_opt.step()
+            assert out.item() == ref_loss.item()
+    assert len([m for m in w if "cannot be traced" in str(m.message)]) == 1
+    assert len(seen) == 3
+    np.testing.assert_array_equal(model.weight.detach().numpy(), ref.weight.detach().numpy())
+
+
+def test_compiled_module_forward_eager_backward():
+    torchlike.manual_seed(0)
+    model = Net()
+    cmodel = torchlike.compile(model)
+    x, y = _batches(1)[0]
+    criterion = nn.CrossEntropyLoss()
+    for train in (False, True):
+        model.train(train)
+        grads = []
+        for m in (model, cmodel):
+            model.zero_grad()
+            torchlike.manual_seed(3)
+            loss = criterion(m(x), y)
+            loss.backward()
+            grads.append([p.grad.numpy().copy() for p in model.parameters()] + [loss.item()])
+        for a, b in zip(*grads):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert list(cmodel.state_dict())[0] == "_orig_mod.layers.0.weight"
+    assert cmodel.layers is model.layers and cmodel.training
+    out = cmodel(x)
+    assert type(out.grad_fn).__name__ == "CompiledForwardNode" or out.grad_fn.name() == \
+        "CompiledFunctionBackward"
+    with torchlike.no_grad():
+        assert cmodel(x).grad_fn is None
+
+
+def test_compiled_module_input_grad_and_training_step():
+    """Grads reach inputs that require grad; a compiled module inside a compiled step inlines."""
+    torchlike.manual_seed(0)
+    lin = nn.Linear(3, 2)
+    clin = torchlike.compile(lin)
+    x = torchlike.randn(4, 3, requires_grad=True)
+    clin(x).tanh().sum().backward()
+    gx = x.grad.numpy().copy()
+    x.grad = None
+    lin(x).tanh().sum().backward()
+    np.testing.assert_allclose(gx, x.grad.numpy(), rtol=1e-6)
+
+    opt = optim.Adam(clin.parameters(), lr=0.01)
+    ref = copy.deepcopy(lin)
+    ref_opt = optim.Adam(ref.parameters(), lr=0.01)
+    step = torchlike.compile(_make_step(clin, opt, nn.MSELoss()))
+    ref_step = _make_step(ref, ref_opt, nn.MSELoss())
+    target = torchlike.zeros(4, 2)
+    for _ in range(3):
+        np.testing.assert_allclose(step(x.detach(), target).item(),
+                                   ref_step(x.detach(), target).item(), rtol=1e-6)
+
+
+def test_donation_keeps_shared_arrays_alive():
+    torchlike.manual_seed(0)
+    model = nn.Linear(3, 2)
+    snapshot = copy.deepcopy(model)  # shares the parameters' arrays
+    before = snapshot.weight.detach().numpy().copy()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    step = torchlike.compile(_make_step(model, opt, nn.MSELoss()))
+    for _ in range(3):
+        step(torchlike.ones(2, 3), torchlike.zeros(2, 2))
+    np.testing.assert_array_equal(snapshot.weight.detach().numpy(), before)
+    assert not np.array_equal(model.weight.detach().numpy(), before)
+
+
+def test_returns_and_arguments():
+    w = torchlike.ones(3, requires_grad=True)
+
+    @torchlike.compile()
+    def f(x, scale, *, name="n"):
+        y = (w * x * scale).sum()
+        y.backward()
+        return {"y": y, "n": name, "both": (x + 1, 2)}
+
+    out = f(torchlike.arange(3.0), 2.0, name="k")
+    assert out["n"] == "k" and out["both"][1] == 2 and out["y"].item() == 6.0
+    np.testing.assert_array_equal(out["both"][0].numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 2.0, 4.0])  # .grad written back
+    f(torchlike.arange(3.0), 2.0, name="k")
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 4.0, 8.0])  # and accumulates
+    f(torchlike.arange(3.0), 3.0, name="k")  # a new Python scalar is a new signature
+    assert f.compile_count == 3
+
+
+def test_in_place_argument_update_and_version():
+    @torchlike.compile
+    def f(x):
+        x.mul_(2)
+
+    x = torchlike.ones(3)
+    v = x._version
+    f(x)
+    f(x)
+    np.testing.assert_array_equal(x.numpy(), [4.0, 4.0, 4.0])
+    assert x._version == v + 2
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"mode": "max-autotune", "options": {}}, RuntimeError, "Either mode or options"),
+    ({"mode": "fastest"}, RuntimeError, "Unrecognized mode=fastest"),
+    ({"backend": lambda gm, inputs: gm}, NotImplementedError, "callable backend"),
+    ({"dynamic": "yes"}, TypeError, "dynamic must be"),
+])
+def test_argument_errors(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        torchlike.compile(lambda x: x, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"backend": "eager"}, {"mode": "reduce-overhead"},
+                                    {"options": {"trace.enabled": True}}, {"dynamic": True}])
+def test_accepted_arguments(kwargs):
+    f = torchlike.compile(lambda x: x.exp(), **kwargs)
+    np.testing.assert_allclose(f(torchlike.zeros(2)).numpy(), [1.0, 1.0])
+
+
+def test_disable_returns_the_function():
+    def f(x):
+        return x
+
+    assert torchlike.compile(f, disable=True) is f
+    model = nn.Linear(2, 2)
+    assert torchlike.compile(disable=True)(model) is model

@@ -1,0 +1,685 @@
+"""torchlike implementation of :func:`torch.compile`: a whole Python step traced into ONE ``jax.jit``.
+
+Functions. ``compile(fn)`` finds the mutable state ``fn`` can touch: Modules, Optimizers, Generators
+and Tensors reachable from the arguments, the closure cells, the globals its code names (and,
+recursively, the Python functions those name), and the attributes of a bound method's ``self``.
+Their arrays -- parameters, buffers, ``.grad``s, optimizer state, generator keys -- and every
+optimizer group's hyperparameters become inputs of one jitted function. Its body swaps each Tensor's
+array for the tracer, runs ``fn`` eagerly (the op registry and the autograd engine only call jitted
+functions, which inline into the outer trace), collects the new arrays as outputs and restores the
+Python objects. After the call the outputs are written back into the same Tensor objects (versions
+bump), so ``model``, ``optimizer.state`` and ``torchlike.manual_seed`` behave as in eager mode. The
+lifted state is donated to XLA (arrays referenced from elsewhere are copied first).
+
+The program is cached per *signature*: argument shapes/dtypes (non-tensor arguments by value), grad
+mode, ``training`` flags, and the structure of the lifted state (which tensors have a ``.grad``,
+which optimizer state exists, optimizer flags). Hyperparameters are traced, so an LR scheduler does
+not recompile; a typical loop compiles twice (the first call creates grads and optimizer state).
+``TORCHLIKE_LOGS=recompiles`` logs each recompilation and its reason to stderr.
+
+Modules. ``compile(module)`` returns an :class:`OptimizedModule` whose forward is one jitted
+function of (parameters, buffers, RNG key, inputs); with autograd on it records ONE node whose
+pullback is the ``jax.vjp`` of that function, so ``loss.backward()`` after it fills ``.grad``.
+
+Operations that need a concrete value (``Tensor.item()``, ``.tolist()``, ``.numpy()``,
+``bool(tensor)``) cannot be traced: ``fullgraph=True`` raises; otherwise that signature runs eagerly
+from then on (one warning).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import types
+import warnings
+
+import jax
+import jax.numpy as jnp
+
+from ._random import Generator, default_generator
+from ._tensor import Tensor, _is_tracer
+from .autograd import graph as _graph
+from .autograd.grad_mode import STATE as GRAD_MODE
+from .autograd.grad_mode import no_grad
+from .nn.modules.module import Module
+
+__all__ = ["OptimizedModule", "compile"]
+
+_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+_EAGER = object()  # cache value of a signature that could not be traced (fullgraph=False)
+
+
+def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable: bool = False):
+    """torchlike implementation of :func:`torch.compile`.
+
+    XLA (through ``jax.jit``) is the only backend: ``backend`` may be any of torch's backend names
+    and, like ``mode`` and ``options``, only selects how hard torch's compiler works, so it is
+    accepted and ignored; a callable backend (a custom FX-graph compiler) cannot run and raises.
+    ``dynamic`` is accepted: each new input shape gets its own XLA program (values are unaffected).
+    See the module docstring for what is traced and what forces eager execution.
+    """
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified "
+                           "at the same time.")
+    if mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: "
+                           f"{', '.join(m for m in _MODES if m)}")
+    if not isinstance(backend, str):
+        raise NotImplementedError(
+            "torchlike.compile: backend must be a backend name; a callable backend (a custom "
+            "compiler of FX graphs) is not supported because torchlike compiles through XLA "
+            "(jax.jit), not FX graphs")
+    if options is not None and not isinstance(options, dict):
+        raise RuntimeError(f"options must be a dict, got {type(options).__name__}")
+    if dynamic not in (None, True, False):
+        raise TypeError(f"dynamic must be None, True or False, got {dynamic!r}")
+
+    def wrap(m):
+        if disable:
+            return m
+        if isinstance(m, Module):
+            return OptimizedModule(m, fullgraph)
+        if not callable(m):
+            raise RuntimeError("torchlike.compile: the argument must be callable (a function or "
+                               f"an nn.Module), got {type(m).__name__}")
+        return _CompiledFunction(m, fullgraph)
+
+    return wrap if model is None else wrap(model)
+
+
+# -- errors and logging ---------------------------------------------------------------------------
+
+_UNTRACEABLE = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
+                jax.errors.TracerIntegerConversionError)
+
+
+def _untraceable(e: BaseException) -> bool:
+    """Whether ``e`` says that traced code asked for a concrete value (a graph break)."""
+    return isinstance(e, _UNTRACEABLE) or (
+        isinstance(e, RuntimeError) and "is being traced by torchlike.compile" in str(e))
+
+
+def _graph_break(name, e, fullgraph, warned):
+    if fullgraph:
+        raise RuntimeError(f"torchlike.compile(fullgraph=True): {name} cannot be traced into one "
+                           f"graph: {e}") from e
+    if not warned:
+        warnings.warn(f"torchlike.compile: {name} cannot be traced into one graph ({e}); this "
+                      f"call signature runs eagerly from now on", stacklevel=4)
+
+
+def _log_recompile(name, old_keys, key, parts):
+    if "recompiles" not in os.environ.get("TORCHLIKE_LOGS", "").split(","):
+        return
+    reasons = []
+    for old in old_keys:
+        diff = [f"{label} changed: {a!r} -> {b!r}" for label, a, b in zip(parts, old, key) if a != b]
+        reasons.append("; ".join(diff) or "unknown")
+    lines = "\n".join(f"    - {r}" for r in reasons[-4:])
+    print(f"torchlike.compile: Recompiling {name}\n    triggered by the following guard "
+          f"failure(s):\n{lines}", file=sys.stderr)
+
+
+# -- discovery of the mutable state a function can reach ------------------------------------------
+
+def _scan(obj, found, seen, depth):
+    """Collect Modules, Optimizers, Generators and Tensors reachable from ``obj``."""
+    if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, bool, type,
+                                                          types.ModuleType)):
+        return
+    seen.add(id(obj))
+    from .optim.optimizer import Optimizer
+    if isinstance(obj, Tensor):
+        found["tensors"].append(obj)
+    elif isinstance(obj, Module):
+        found["modules"].append(obj)
+    elif isinstance(obj, Optimizer):
+        found["optimizers"].append(obj)
+    elif isinstance(obj, Generator):
+        found["generators"].append(obj)
+    elif isinstance(obj, types.FunctionType):
+        _scan_function(obj, found, seen, depth)
+    elif isinstance(obj, types.MethodType):
+        _scan(obj.__func__, found, seen, depth)
+        _scan(obj.__self__, found, seen, depth)
+    elif isinstance(obj, functools.partial):
+        for v in (obj.func, *obj.args, *obj.keywords.values()):
+            _scan(v, found, seen, depth)
+    elif depth > 0:
+        if isinstance(obj, (list, tuple, set, frozenset)):
+            for v in obj:
+                _scan(v, found, seen, depth - 1)
+        elif isinstance(obj, dict):
+            for v in obj.values():
+                _scan(v, found, seen, depth - 1)
+        elif hasattr(obj, "__dict__"):  # a plain object: a trainer, a scheduler, ...
+            for v in vars(obj).values():
+                _scan(v, found, seen, depth - 1)
+
+
+def _code_names(code, out):
+    out.update(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            _code_names(c, out)
+    return out
+
+
+def _scan_function(fn, found, seen, depth):
+    names = _code_names(fn.__code__, set())
+    g = fn.__globals__
+    for n in names:
+        if n in g:
+            _scan(g[n], found, seen, 2)
+    for cell in fn.__closure__ or ():
+        try:
+            v = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        _scan(v, found, seen, 2)
+    for v in fn.__defaults__ or ():
+        _scan(v, found, seen, 2)
+
+
+class _State:
+    """The lifted state of one call: objects, the tensors whose arrays are inputs, signatures."""
+
+    def __init__(self, roots, args_tensors):
+        found = {"tensors": [], "modules": [], "optimizers": [], "generators": []}
+        seen: set = set()
+        for r in roots:
+            _scan(r, found, seen, 2)
+        if default_generator not in found["generators"]:
+            found["generators"].insert(0, default_generator)
+        self.modules = [m for root in found["modules"] for m in root.modules()]
+        self.modules = list({id(m): m for m in self.modules}.values())
+        self.optimizers = found["optimizers"]
+        self.generators = found["generators"]
+        index: dict = {}
+        tensors: list = []
+
+        def add(t):
+            if t is not None and id(t) not in index:
+                index[id(t)] = len(tensors)
+                tensors.append(t)
+
+        for t in args_tensors:
+            add(t)
+        self.n_args = len(tensors)
+        for m in self.modules:
+            for t in m._parameters.values():
+                add(t)
+            for t in m._buffers.values():
+                add(t)
+        for t in found["tensors"]:
+            add(t)
+        for opt in self.optimizers:
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    add(p)
+        # .grad tensors and optimizer state come after every tensor that can hold them.
+        holders = [t for t in tensors if t._rg or t._grad is not None]
+        for t in holders:
+            add(t._grad)
+        for opt in self.optimizers:
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    s = opt.state.get(p)
+                    if s:
+                        for v in s.values():
+                            if isinstance(v, Tensor):
+                                add(v)
+        self.tensors, self.index, self.holders = tensors, index, holders
+
+    def signature(self):
+        """The parts of the cache key that describe the lifted state."""
+        ix = self.index
+        tens = tuple((t._data.shape, t._arr.dtype, t._rg, t.grad_fn is None) for t in self.tensors)
+        grads = tuple((ix[id(h)], -1 if h._grad is None else ix[id(h._grad)])
+                      for h in self.holders)
+        opts = []
+        for opt in self.optimizers:
+            groups = []
+            for group in opt.param_groups:
+                params = tuple(ix[id(p)] for p in group["params"])
+                state = tuple(
+                    tuple((k, ix[id(v)] if isinstance(v, Tensor) else _static_value(v))
+                          for k, v in (opt.state.get(p) or {}).items())
+                    for p in group["params"])
+                groups.append((params, opt._static(group), state))
+            opts.append((type(opt), tuple(groups)))
+        training = tuple(m.training for m in self.modules)
+        return tens, grads, tuple(opts), training, len(self.generators)
+
+    def hyper(self):
+        return [[{k: _hyper_input(g[k]) for k in opt._hyper} for g in opt.param_groups]
+                for opt in self.optimizers]
+
+
+def _hyper_input(v):
+    if isinstance(v, (tuple, list)):
+        return tuple(_hyper_input(x) for x in v)
+    return float(v)
+
+
+def _static_value(v):
+    try:
+        hash(v)
+    except TypeError:
+        return ("id", id(v))
+    return v
+
+
+def _arg_signature(leaves):
+    out = []
+    for v in leaves:
+        if isinstance(v, Tensor):
+            out.append(("Tensor", v._data.shape, v._arr.dtype, v._rg))
+        elif isinstance(v, jax.Array):
+            out.append(("Array", v.shape, v.dtype))
+        else:
+            out.append((type(v), _static_value(v)))
+    return tuple(out)
+
+
+def _is_leaf(x):
+    return isinstance(x, Tensor)
+
+
+def _donatable(arrs):
+    """The state arrays, each copied if anything else holds it (donation deletes the buffer)."""
+    out = []
+    for a in arrs:
+        # NOTE: 3 references = this list's loop variable, getrefcount's argument and the Tensor.
+        if isinstance(a, jax.Array) and sys.getrefcount(a) > 4:
+            a = jnp.copy(a)
+        out.append(a)
+    return out
+
+
+# -- swapping tracers into the Python objects -------------------------------------------------------
+
+_FIELDS = ("_arr", "_grad", "grad_fn", "_out_nr", "_rg", "_base", "_view", "_seen", "_accum",
+           "_vc")
+
+
+class _Swap:
+    """Put tracers into the lifted objects for one trace, and restore them afterwards."""
+
+    def __init__(self, state: _State):
+        self.state = state
+        self.saved = [(t, tuple(getattr(t, f) for f in _FIELDS), t._vc[0]) for t in state.tensors]
+        self.opt_state = [(opt, {p: (s, dict(s)) for p, s in opt.state.items()})
+                          for opt in state.optimizers]
+        self.keys = [g._key for g in state.generators]
+
+    def enter(self, arrs, keys):
+        for t, a in zip(self.state.tensors, arrs):
+            t._arr = a
+            t._base = t._view = t.grad_fn = t._accum = None
+            t._seen = 0
+            t._vc = [t._vc[0]]
+        for g, k in zip(self.state.generators, keys):
+            g._key = k
+
+    def restore(self):
+        for t, fields, version in self.saved:
+            for f, v in zip(_FIELDS, fields):
+                setattr(t, f, v)
+            t._vc[0] = version
+        for opt, snap in self.opt_state:
+            opt.state.clear()
+            for p, (s, items) in snap.items():
+                s.clear()
+                s.update(items)
+                opt.state[p] = s
+        for g, k in zip(self.state.generators, self.keys):
+            g._key = k
+
+
+def _write(t: Tensor, arr) -> None:
+    """Give ``t`` a new array in place (views of it see the change, its version bumps)."""
+    if t._base is None:
+        t._arr = arr
+        t._vc[0] += 1
+    else:
+        t._set_arr(arr)
+
+
+# -- compiled functions --------------------------------------------------------------------------
+
+class _Entry:
+    """One traced signature: the jitted program and what its trace recorded about the outputs."""
+
+    __slots__ = ("fn", "meta")
+
+    def __init__(self, fn):
+        self.fn, self.meta = fn, None
+
+
+class _CompiledFunction:
+    """The callable that :func:`compile` returns for a function."""
+
+    def __init__(self, fn, fullgraph: bool):
+        functools.update_wrapper(self, fn)
+        self._fn, self._fullgraph = fn, fullgraph
+        self._cache: dict = {}
+        self._warned = False
+        self.compile_count = 0  # how many times a signature was traced (a compile each)
+        self._ctx = None
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else types.MethodType(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        fn = self._fn
+        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_leaf)
+        if any(_is_tracer(v._arr) if isinstance(v, Tensor) else _is_tracer(v) for v in leaves):
+            return fn(*args, **kwargs)  # inside another trace: inline
+        arg_tensors = [v for v in leaves if isinstance(v, Tensor)]
+        state = _State([fn, *(v for v in leaves if not isinstance(v, Tensor))], arg_tensors)
+        key = (_arg_signature(leaves), GRAD_MODE.enabled, *state.signature())
+        entry = self._cache.get(key)
+        if entry is _EAGER:
+            return fn(*args, **kwargs)
+        if entry is None:
+            if self._cache:
+                _log_recompile(self.__qualname__, list(self._cache), key,
+                               ("arguments", "grad mode", "state tensors", "grads", "optimizers",
+                                "training flags", "generators"))
+            entry = self._cache[key] = _Entry(self._build(len(state.tensors) - state.n_args))
+        arrs = [t._data for t in state.tensors]
+        inputs = (_donatable(arrs[state.n_args:]), [g._key for g in state.generators],
+                  arrs[:state.n_args], state.hyper())
+        self._ctx = (state, args, kwargs, entry)
+        try:
+            out = entry.fn(*inputs)
+        except Exception as e:
+            if not _untraceable(e):
+                raise
+            _graph_break(getattr(fn, "__qualname__", repr(fn)), e, self._fullgraph, self._warned)
+            self._warned = True
+            self._cache[key] = _EAGER
+            return fn(*args, **kwargs)
+        finally:
+            self._ctx = None
+        return _write_back(state, entry.meta, out)
+
+    def _build(self, n_state):
+        def run(state_arrs, keys, arg_arrs, hyper):
+            self.compile_count += 1
+            state, args, kwargs, entry = self._ctx
+            from .optim import optimizer as _optim
+            swap = _Swap(state)
+            grads_before = [h._grad for h in state.holders]
+            opt_before = [{p: dict(s) for p, s in opt.state.items()} for opt in state.optimizers]
+            try:
+                swap.enter(list(arg_arrs) + list(state_arrs), keys)
+                for opt, hp in zip(state.optimizers, hyper):
+                    for group, h in zip(opt.param_groups, hp):
+                        _optim.TRACED_HYPER[id(group)] = h
+                ins = [t._arr for t in state.tensors]
+                result = self._fn(*args, **kwargs)
+                out, entry.meta = _collect(state, ins, grads_before, opt_before, result)
+            finally:
+                for opt in state.optimizers:
+                    for group in opt.param_groups:
+                        _optim.TRACED_HYPER.pop(id(group), None)
+                swap.restore()
+            return out
+        return jax.jit(run, donate_argnums=(0, 1))
+
+    def __repr__(self) -> str:
+        return f"<torchlike.compile of {self._fn!r}>"
+
+
+def _collect(state, ins, grads_before, opt_before, result):
+    """The outputs of a trace (new arrays) and the static facts needed to write them back."""
+    # Unchanged state goes out as it came in: XLA aliases the donated buffer, nothing is copied.
+    new_arrs = [t._data for t in state.tensors]
+    changed = tuple(t._arr is not a for t, a in zip(state.tensors, ins))
+    grad_kinds, grad_arrs = [], []
+    for h, before in zip(state.holders, grads_before):
+        g = h._grad
+        if g is None:
+            grad_kinds.append(0)
+            grad_arrs.append(None)
+        elif g is before:
+            grad_kinds.append(1)
+            grad_arrs.append(None)
+        else:
+            grad_kinds.append(2)
+            grad_arrs.append(g._data)
+    new_state, state_meta = [], []
+    for opt, before in zip(state.optimizers, opt_before):
+        arrs, meta = [], []
+        for group in opt.param_groups:
+            for p in group["params"]:
+                s, old = opt.state.get(p) or {}, before.get(p, {})
+                new = {k: v for k, v in s.items() if isinstance(v, Tensor) and old.get(k) is not v}
+                order = tuple(s)
+                arrs.append({k: v._data for k, v in new.items()})
+                meta.append((order, tuple(new)))
+        new_state.append(arrs)
+        state_meta.append(meta)
+    keys = [jnp.asarray(g._key) for g in state.generators]
+    leaves, treedef = jax.tree_util.tree_flatten(result, is_leaf=_is_leaf)
+    kinds = []
+    res_arrs = []
+    for v in leaves:
+        if isinstance(v, Tensor):
+            kinds.append(("T", v._rg and v.grad_fn is None))
+            res_arrs.append(v._data)
+        elif isinstance(v, jax.Array):
+            kinds.append(("A", None))
+            res_arrs.append(v)
+        else:
+            kinds.append(("S", v))
+    meta = (changed, tuple(grad_kinds), state_meta, treedef, tuple(kinds))
+    return (new_arrs, grad_arrs, new_state, keys, res_arrs), meta
+
+
+def _write_back(state, meta, out):
+    new_arrs, grad_arrs, new_state, keys, res_arrs = out
+    changed, grad_kinds, state_meta, treedef, kinds = meta
+    for t, a, c in zip(state.tensors, new_arrs, changed):
+        if c:
+            _write(t, a)
+        else:
+            t._arr = a
+    for h, kind, a in zip(state.holders, grad_kinds, grad_arrs):
+        if kind == 0:
+            h._grad = None
+        elif kind == 2:
+            h._grad = Tensor._wrap(a)
+    for opt, arrs, meta_o in zip(state.optimizers, new_state, state_meta):
+        params = [p for group in opt.param_groups for p in group["params"]]
+        for p, new, (order, new_keys) in zip(params, arrs, meta_o):
+            if not order:
+                continue
+            s = opt.state[p]
+            for k in new_keys:
+                s[k] = Tensor._wrap(new[k])
+            if tuple(s) != order:
+                items = dict(s)
+                s.clear()
+                s.update((k, items[k]) for k in order)
+    for g, k in zip(state.generators, keys):
+        g._key = k
+    it = iter(res_arrs)
+    leaves = []
+    for kind, v in kinds:
+        if kind == "S":
+            leaves.append(v)
+        elif kind == "A":
+            leaves.append(next(it))
+        else:
+            leaves.append(Tensor._wrap(next(it)))
+    return jax.tree_util.tree_unflatten(treedef, leaves)
+
+
+# -- compiled modules ----------------------------------------------------------------------------
+
+class _CompiledForwardNode(_graph.Node):
+    """The one autograd node of a compiled forward: its pullback is the jax.vjp of the program."""
+
+    __slots__ = ("pullback",)
+
+    def __init__(self, edges, out_meta, pullback):
+        super().__init__("CompiledFunctionBackward", edges, out_meta)
+        self.pullback = pullback
+
+    def apply(self, cts, create_graph):
+        if create_graph:
+            raise RuntimeError("torchlike.compile: create_graph=True (double backward) through a "
+                               "compiled module is not supported; call the module uncompiled "
+                               "(model._orig_mod) for higher-order gradients")
+        if self.pullback is None:
+            raise RuntimeError(_graph._FREED_MSG)
+        return _graph._apply_pullback(self.pullback, tuple(cts))
+
+    def release(self):
+        self.pullback = None
+
+
+class OptimizedModule(Module):
+    """torchlike implementation of ``torch._dynamo.eval_frame.OptimizedModule`` (what
+    :func:`compile` returns for a Module): it holds the original as ``_orig_mod`` (so its
+    ``state_dict`` keys start with ``_orig_mod.``, as in torch) and runs its forward as one jitted
+    program; other attributes are the original's."""
+
+    def __init__(self, mod: Module, fullgraph: bool = False) -> None:
+        super().__init__()
+        self._orig_mod = mod
+        d = self.__dict__
+        d["training"] = mod.training
+        d["_fullgraph"], d["_cache"], d["_warned"], d["compile_count"] = fullgraph, {}, False, 0
+
+    def __getattr__(self, name):
+        mods = self.__dict__.get("_modules", {})
+        if name in mods:
+            return mods[name]
+        return getattr(mods["_orig_mod"], name)
+
+    def train(self, mode: bool = True):
+        self._orig_mod.train(mode)
+        self.__dict__["training"] = mode
+        return self
+
+    def forward(self, *args, **kwargs):
+        mod = self._orig_mod
+        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_leaf)
+        params = list({id(p): p for p in mod.parameters()}.values())
+        buffers = list({id(b): b for b in mod.buffers()}.values())
+        if any(_is_tracer(p._arr) for p in params) or any(
+                _is_tracer(v._arr) if isinstance(v, Tensor) else _is_tracer(v) for v in leaves):
+            return mod(*args, **kwargs)  # inside a compiled step: inline
+        grad_on = GRAD_MODE.enabled
+        arg_t = [v for v in leaves if isinstance(v, Tensor)]
+        ins = params + arg_t
+        diff = tuple(i for i, t in enumerate(ins)
+                     if grad_on and t._rg and jnp.issubdtype(t._arr.dtype, jnp.inexact))
+        key = (_arg_signature(leaves), treedef, grad_on, tuple(m.training for m in mod.modules()),
+               tuple((p._data.shape, p._arr.dtype) for p in params),
+               tuple((b._data.shape, b._arr.dtype) for b in buffers), diff)
+        d = self.__dict__
+        cache = d["_cache"]
+        entry = cache.get(key)
+        if entry is _EAGER:
+            return mod(*args, **kwargs)
+        if entry is None:
+            if cache:
+                _log_recompile(f"{type(mod).__name__}.forward", list(cache), key,
+                               ("arguments", "argument structure", "grad mode", "training flags",
+                                "parameters", "buffers", "inputs requiring grad"))
+            entry = cache[key] = _Entry(None)
+            entry.fn = _module_program(self, entry, mod, params, buffers, treedef, leaves, diff)
+        gen = default_generator
+        try:
+            out, pullback = entry.fn([t._data for t in ins], [b._data for b in buffers], gen._key)
+        except Exception as e:
+            if not _untraceable(e):
+                raise
+            _graph_break(f"{type(mod).__name__}.forward", e, d["_fullgraph"], d["_warned"])
+            d["_warned"] = True
+            cache[key] = _EAGER
+            return mod(*args, **kwargs)
+        res_arrs, new_buffers, new_key = out
+        for b, a in zip(buffers, new_buffers):
+            if a is not None:
+                _write(b, a)
+        gen._key = new_key
+        r_def, kinds = entry.meta
+        it = iter(res_arrs)
+        res, diff_out = [], []
+        for kind, v in kinds:
+            if kind == "S":
+                res.append(v)
+                continue
+            t = Tensor._wrap(next(it))
+            res.append(t)
+            if kind == "D":
+                diff_out.append(t)
+        if pullback is not None:
+            from ._ops.registry import _edge
+            node = _CompiledForwardNode(tuple(_edge(ins[i]) for i in diff),
+                                        tuple((t._arr.shape, t._arr.dtype) for t in diff_out),
+                                        pullback)
+            for nr, t in enumerate(diff_out):
+                t.grad_fn, t._out_nr, t._rg = node, nr, True
+        return jax.tree_util.tree_unflatten(r_def, res)
+
+
+def _module_program(owner, entry, mod, params, buffers, treedef, leaves, diff):
+    """The jitted forward of a compiled module: ``(inputs, buffers, key) -> ((outputs, buffers,
+    key), pullback)``; inputs are the parameters then the argument tensors, and the pullback (None
+    without differentiable inputs) maps the floating outputs' cotangents to ``inputs[diff]``."""
+    d = owner.__dict__
+    n_params = len(params)
+
+    def forward(in_arrs, buf_arrs, key):
+        d["compile_count"] += 1
+        lifted = _State.__new__(_State)
+        lifted.tensors, lifted.generators, lifted.optimizers = params + buffers, [
+            default_generator], []
+        swap = _Swap(lifted)
+        try:
+            swap.enter(list(in_arrs[:n_params]) + list(buf_arrs), [key])
+            arg_arrs = iter(in_arrs[n_params:])
+            args, kwargs = jax.tree_util.tree_unflatten(treedef, [
+                Tensor._wrap(next(arg_arrs)) if isinstance(v, Tensor) else v for v in leaves])
+            with no_grad():
+                result = mod(*args, **kwargs)
+            new_bufs = [None if b._arr is a else b._data for b, a in zip(buffers, buf_arrs)]
+            new_key = jnp.asarray(default_generator._key)
+            r_leaves, r_def = jax.tree_util.tree_flatten(result, is_leaf=_is_leaf)
+            kinds, outs = [], []
+            for v in r_leaves:
+                if isinstance(v, (Tensor, jax.Array)):
+                    a = v._data if isinstance(v, Tensor) else v
+                    kinds.append(("D" if jnp.issubdtype(a.dtype, jnp.inexact) else "A", None))
+                    outs.append(a)
+                else:
+                    kinds.append(("S", v))
+            entry.meta = (r_def, tuple(kinds))
+        finally:
+            swap.restore()
+        return outs, new_bufs, new_key
+
+    def program(in_arrs, buf_arrs, key):
+        if not diff:
+            return forward(in_arrs, buf_arrs, key), None
+
+        def f(*d_arrs):
+            full = list(in_arrs)
+            for i, a in zip(diff, d_arrs):
+                full[i] = a
+            outs, new_bufs, new_key = forward(full, buf_arrs, key)
+            return (tuple(o for o in outs if jnp.issubdtype(o.dtype, jnp.inexact)),
+                    (outs, new_bufs, new_key))
+        _, pullback, aux = jax.vjp(f, *[in_arrs[i] for i in diff], has_aux=True)
+        return aux, pullback
+
+    return jax.jit(program)
