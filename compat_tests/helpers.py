@@ -193,3 +193,46 @@ def _same(got, want, rtol, atol, where):
             _same(got[k], want[k], rtol, atol, f"{where}[{k!r}]")
     else:
         assert got == want, f"{where}: {got!r} != torch's {want!r}"
+
+
+def check_module(make, inputs, *, call=None, steps=1, rtol=1e-5, atol=1e-5, check_repr=True):
+    """Build ``make(torch.nn)`` and ``make(torchlike.nn)``, copy torch's state_dict into the
+    torchlike module, then compare reprs, state_dict keys, parameter names, and for ``steps``
+    forward/backward passes of ``call(module, *tensors)`` (default ``module(*tensors)``): outputs,
+    input gradients, parameter gradients and buffers (running statistics). Returns both modules."""
+    tm, lm = make(torch.nn), make(torchlike.nn)
+    if check_repr:
+        assert repr(lm) == repr(tm)
+    assert list(lm.state_dict().keys()) == list(tm.state_dict().keys())
+    assert [n for n, _ in lm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    sd = {k: torchlike.from_numpy(v.detach().numpy().copy()) for k, v in tm.state_dict().items()}
+    lm.load_state_dict(sd)
+    call = call or (lambda m, *xs: m(*xs))
+    for _ in range(steps):
+        t_in = [_to(torch, x, True) for x in inputs]
+        l_in = [_to(torchlike, x, True) for x in inputs]
+        t_out = [o for o in _flat(call(tm, *t_in)) if o is not None]
+        l_out = [o for o in _flat(call(lm, *l_in)) if o is not None]
+        assert len(t_out) == len(l_out), f"{len(l_out)} outputs, torch gives {len(t_out)}"
+        for i, (lo, to) in enumerate(zip(l_out, t_out)):
+            assert str(lo.dtype) == str(to.dtype), f"output {i}: dtype {lo.dtype} != {to.dtype}"
+            assert_close(lo, to, rtol=rtol, atol=atol, what=f"output {i}")
+        pairs = [(lo, to) for lo, to in zip(l_out, t_out) if to.requires_grad]
+        if pairs:
+            cts = [rand_default(*to.shape) for _, to in pairs]
+            sum((to * torch.from_numpy(c)).sum() for (_, to), c in zip(pairs, cts)).backward()
+            sum((lo * torchlike.from_numpy(c)).sum() for (lo, _), c in zip(pairs, cts)).backward()
+        for i, (lx, tx) in enumerate(zip(_flat(l_in), _flat(t_in))):
+            if isinstance(tx, torch.Tensor) and tx.grad is not None:
+                assert_close(lx.grad, tx.grad, rtol=rtol, atol=atol, what=f"input grad {i}")
+        for (n, lp), (_, tp) in zip(lm.named_parameters(), tm.named_parameters()):
+            if tp.grad is None:
+                assert lp.grad is None or not np.any(_np(lp.grad)), f"grad of {n}"
+                continue
+            assert_close(lp.grad, tp.grad, rtol=rtol, atol=atol, what=f"grad of {n}")
+            tp.grad = None
+            lp.grad = None
+        for (n, lb), (_, tb) in zip(lm.named_buffers(), tm.named_buffers()):
+            assert str(lb.dtype) == str(tb.dtype), f"buffer {n}: dtype {lb.dtype} != {tb.dtype}"
+            assert_close(lb, tb, rtol=rtol, atol=atol, what=f"buffer {n}")
+    return tm, lm

@@ -365,7 +365,7 @@ def test_backends_flags(fn):
 
 
 def test_backends_flags_are_settable_and_importable():
-    import torchlike.backends.cudnn as cudnn
+    import torchlike.backends.cudnn as cudnn  # noqa: PLR0402 - the form scripts use
     assert cudnn is torchlike.backends.cudnn
     try:
         cudnn.benchmark = True
@@ -376,3 +376,34 @@ def test_backends_flags_are_settable_and_importable():
     finally:
         cudnn.benchmark = cudnn.deterministic = False
         torchlike.backends.cuda.matmul.allow_tf32 = False
+
+
+# -- custom autograd Functions -------------------------------------------------------------------
+
+def _custom_fn_dtypes(t, cast_inputs):
+    class MyMM(t.autograd.Function):
+        @staticmethod
+        @t.amp.custom_fwd(device_type="cpu", cast_inputs=cast_inputs)
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a.mm(b)
+
+        @staticmethod
+        @t.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            ctx.seen = (g.mm(b.t()).dtype, t.is_autocast_enabled("cpu"))
+            return g.mm(b.t()), a.t().mm(g)
+
+    a = t.ones(2, 2, requires_grad=True)
+    with t.autocast("cpu"):
+        out = MyMM.apply(a, t.ones(2, 2))
+    out.float().sum().backward()
+    return [out.dtype, out.grad_fn.seen, a.grad.dtype]
+
+
+@pytest.mark.parametrize("cast_inputs", [None, "float32"])
+def test_custom_fwd_bwd(cast_inputs):
+    def run(t):
+        return repr(_custom_fn_dtypes(t, cast_inputs and getattr(t, cast_inputs)))
+    assert run(torchlike) == run(torch)

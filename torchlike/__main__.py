@@ -14,7 +14,8 @@ import sys
 
 from ._aliasing import install_torch_alias
 
-_USAGE = "usage: python -m torchlike SCRIPT.py [args...]\n       python -m torchlike -m MODULE [args...]"
+_USAGE = ("usage: python -m torchlike SCRIPT.py [args...]\n"
+          "       python -m torchlike -m MODULE [args...]")
 
 
 def main(argv: list[str]) -> None:

@@ -176,7 +176,8 @@ def _scalar_array(v, t):
         if len(_scalar_cache) > 4096:
             _scalar_cache.clear()
         try:
-            a = jnp.asarray(_SCALAR_NP[t](v))
+            with jax.ensure_compile_time_eval():  # concrete even while tracing: cached for later
+                a = jnp.asarray(_SCALAR_NP[t](v))
         except OverflowError:
             raise RuntimeError(f"value cannot be converted to type int64 without overflow: {v}")
         if v == v:  # NaN keys never match; do not cache them

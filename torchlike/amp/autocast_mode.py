@@ -35,9 +35,9 @@ from .._device import device as _device
 from .._device import gpu_devices
 from .._ops import registry as _registry
 
-__all__ = ["autocast", "get_autocast_dtype", "is_autocast_available", "is_autocast_cache_enabled",
-           "is_autocast_enabled", "set_autocast_cache_enabled", "set_autocast_dtype",
-           "set_autocast_enabled"]
+__all__ = ["autocast", "custom_bwd", "custom_fwd", "get_autocast_dtype", "is_autocast_available",
+           "is_autocast_cache_enabled", "is_autocast_enabled", "set_autocast_cache_enabled",
+           "set_autocast_dtype", "set_autocast_enabled"]
 
 # -- torch's op lists, by torchlike registry entry name (a leading "_" is ignored) -----------------
 _LOWER_COMMON = (
@@ -79,8 +79,9 @@ _CUDA_PROMOTE = ("addcdiv addcmul atan2 bilinear cross linalg_cross dot vdot gri
 _BCE_MSG = (
     "torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are unsafe to autocast.\n"
     "Many models use a sigmoid layer right before the binary cross entropy layer.\n"
-    "In this case, combine the two layers using torch.nn.functional.binary_cross_entropy_with_logits"
-    "\nor torch.nn.BCEWithLogitsLoss.  binary_cross_entropy_with_logits and BCEWithLogits are\n"
+    "In this case, combine the two layers using "
+    "torch.nn.functional.binary_cross_entropy_with_logits\n"
+    "or torch.nn.BCEWithLogitsLoss.  binary_cross_entropy_with_logits and BCEWithLogits are\n"
     "safe to autocast.")
 
 
@@ -127,7 +128,7 @@ def is_autocast_enabled(device_type: str | None = None) -> bool:
 
 
 def set_autocast_enabled(device_type, enabled=None) -> None:
-    """torchlike implementation of :func:`torch.set_autocast_enabled` (``(enabled)`` alone: CUDA)."""
+    """torchlike implementation of :func:`torch.set_autocast_enabled` (a lone ``enabled``: CUDA)."""
     if enabled is None:
         device_type, enabled = "cuda", device_type
     _ENABLED[_check_device(device_type)] = bool(enabled)
@@ -165,10 +166,12 @@ class autocast:
     def __init__(self, device_type: str, dtype=None, enabled: bool = True,
                  cache_enabled: bool | None = None) -> None:
         if not isinstance(device_type, str):
-            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+            raise ValueError(  # noqa: TRY004 - torch's class
+                f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
         self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         self.device = _check_device(device_type)
-        self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
+        self._cache_enabled = (is_autocast_cache_enabled() if cache_enabled is None
+                               else cache_enabled)
         if enabled:
             if self.device == "cuda":
                 if not gpu_devices():
@@ -206,7 +209,7 @@ class autocast:
 _ELIGIBLE = frozenset(np.dtype(d) for d in (np.float16, np.float32, jnp.bfloat16))
 _LOW = frozenset(np.dtype(d) for d in (np.float16, jnp.bfloat16))
 _F32 = np.dtype(np.float32)
-_PLANS: dict = {}  # (entry, device_type, dtype) -> (entry to run, index of a `dtype` static or -1)
+_PLANS: dict = {}  # (entry, device, dtype, default dtype) -> (entry to run, `dtype` static index)
 _DERIVED: set = set()
 
 
@@ -232,7 +235,8 @@ def _hook(entry, targs, statics):
     dev = _op_device(targs)
     if not _ENABLED[dev]:
         return entry
-    key = (entry, dev, _DTYPE[dev])
+    # The default dtype is in the key: traced promotion reads it (registry.clear_caches).
+    key = (entry, dev, _DTYPE[dev], _dtype.get_default_dtype())
     plan = _PLANS.get(key)
     if plan is None:
         plan = _PLANS[key] = _plan(entry, dev, _DTYPE[dev])
@@ -292,3 +296,62 @@ def _banned(entry):
                                 entry.view, entry.grad_name, entry.returns)
     _DERIVED.add(derived)
     return derived
+
+
+# -- custom autograd Functions -------------------------------------------------------------------
+def _cast(value, device_type: str, dtype):
+    """Cast floating (not float64) Tensors on ``device_type`` inside nested containers."""
+    Tensor = _registry._Tensor
+    if isinstance(value, Tensor):
+        eligible = (value.is_floating_point() and value.device.type == device_type
+                    and value.dtype is not _dtype.float64)
+        return value.to(dtype) if eligible else value
+    if isinstance(value, (str, bytes)):
+        return value
+    if isinstance(value, dict):
+        return {_cast(k, device_type, dtype): _cast(v, device_type, dtype)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        out = [_cast(v, device_type, dtype) for v in value]
+        return type(value)(out) if isinstance(value, list) else tuple(out)
+    return value
+
+
+def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
+    """torchlike implementation of :func:`torch.amp.custom_fwd` (decorates ``Function.forward``)."""
+    if not isinstance(device_type, str):
+        raise ValueError(  # noqa: TRY004 - torch's class
+            f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(ctx, *args, **kwargs):
+        ctx._dtype = get_autocast_dtype(device_type)
+        enabled = is_autocast_enabled(device_type)
+        if cast_inputs is None:
+            ctx._fwd_used_autocast = enabled
+            return fwd(ctx, *args, **kwargs)
+        ctx._fwd_used_autocast = False
+        if not enabled:
+            return fwd(ctx, *args, **kwargs)
+        with autocast(device_type, enabled=False):
+            return fwd(ctx, *_cast(args, device_type, cast_inputs),
+                       **_cast(kwargs, device_type, cast_inputs))
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type: str):
+    """torchlike implementation of :func:`torch.amp.custom_bwd`: ``backward`` runs with the
+    autocast state ``forward`` saw."""
+    if not isinstance(device_type, str):
+        raise ValueError(  # noqa: TRY004 - torch's class
+            f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(ctx, *args, **kwargs):
+        with autocast(device_type, enabled=ctx._fwd_used_autocast, dtype=ctx._dtype):
+            return bwd(ctx, *args, **kwargs)
+    return decorate_bwd

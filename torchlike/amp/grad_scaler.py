@@ -61,7 +61,8 @@ class GradScaler:
     """torchlike implementation of :class:`torch.amp.GradScaler`.
 
     As torch, ``device='cuda'`` on a machine without a GPU warns and disables the scaler
-    (``scale`` returns its input, ``step`` just calls ``optimizer.step()``); ``device='cpu'`` scales.
+    (``scale`` returns its input, ``step`` just calls ``optimizer.step()``); ``device='cpu'``
+    scales.
     """
 
     def __init__(self, device: str = "cuda", init_scale: float = 2.0**16,
@@ -182,7 +183,7 @@ class GradScaler:
                 reason = ("new_scale should be a float or a 1-element torch.cuda.FloatTensor or "
                           "torch.FloatTensor with requires_grad=False.")
                 if not isinstance(new_scale, Tensor):
-                    raise AssertionError(reason)
+                    raise AssertionError(reason)  # noqa: TRY004 - torch's class
                 if new_scale.device.type != scale.device.type:
                     raise AssertionError(reason)
                 if new_scale.numel() != 1:

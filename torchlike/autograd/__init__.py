@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from . import function  # noqa: F401
@@ -61,7 +62,8 @@ def _ones(shape, dtype):
     key = (shape, dtype)
     a = _ONES.get(key)
     if a is None:
-        a = _ONES[key] = jnp.ones(shape, dtype)
+        with jax.ensure_compile_time_eval():  # concrete even while tracing: cached for later
+            a = _ONES[key] = jnp.ones(shape, dtype)
     return a
 
 

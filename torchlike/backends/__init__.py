@@ -29,7 +29,6 @@ def _cuda_available() -> bool:
 
 def _cudnn_version():
     """torchlike does not expose cuDNN's version (XLA links it): always None."""
-    return None
 
 
 def _false() -> bool:

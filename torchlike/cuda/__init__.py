@@ -98,4 +98,4 @@ class device:
         _current[0] = self.prev
 
 
-from . import amp  # noqa: E402,F401  (torch.cuda.amp: deprecated aliases of torchlike.amp)
+from . import amp  # noqa: F401  (torch.cuda.amp: torch's deprecated aliases of torchlike.amp)

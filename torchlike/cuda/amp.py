@@ -9,7 +9,7 @@ from .. import _dtype
 from ..amp import autocast_mode as _autocast_mode
 from ..amp import grad_scaler as _grad_scaler
 
-__all__ = ["GradScaler", "autocast"]
+__all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd"]
 
 
 class autocast(_autocast_mode.autocast):
@@ -34,3 +34,19 @@ class GradScaler(_grad_scaler.GradScaler):
         super().__init__("cuda", init_scale=init_scale, growth_factor=growth_factor,
                          backoff_factor=backoff_factor, growth_interval=growth_interval,
                          enabled=enabled)
+
+
+def custom_fwd(fwd=None, *, cast_inputs=None):
+    """torchlike implementation of :func:`torch.cuda.amp.custom_fwd` (deprecated in torch)."""
+    warnings.warn("`torch.cuda.amp.custom_fwd(args...)` is deprecated. Please use "
+                  "`torch.amp.custom_fwd(args..., device_type='cuda')` instead.", FutureWarning,
+                  stacklevel=2)
+    return _autocast_mode.custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+
+def custom_bwd(bwd=None):
+    """torchlike implementation of :func:`torch.cuda.amp.custom_bwd` (deprecated in torch)."""
+    warnings.warn("`torch.cuda.amp.custom_bwd(args...)` is deprecated. Please use "
+                  "`torch.amp.custom_bwd(args..., device_type='cuda')` instead.", FutureWarning,
+                  stacklevel=2)
+    return _autocast_mode.custom_bwd(bwd, device_type="cuda")
