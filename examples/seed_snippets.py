@@ -100,6 +100,28 @@ with torch.no_grad():
         correct += (predicted == labels).sum().item()
 print(f"Accuracy: {100 * correct / total:.2f}%")
 
+# Mixed precision (on a machine without CUDA both torch and torchlike warn and run in float32)
+import warnings  # noqa: E402
+
+from torchlike.cuda.amp import GradScaler, autocast  # noqa: E402
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    scaler = GradScaler()
+    for inputs, labels in loader:
+        optimizer.zero_grad()
+        with autocast():  # Mixed precision
+            outputs = model(inputs)
+            loss = criterion(outputs, labels)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+print(f"AMP loss: {loss.item():.4f}, scaler enabled: {scaler.is_enabled()}")
+
+# Visualisation: numpy (and so matplotlib) accepts tensors
+img = next(iter(loader))[0][0]
+print(np.asarray(img.reshape(28, 28)).shape)
+
 # Device handling
 device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 model.to(device)

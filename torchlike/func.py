@@ -48,7 +48,7 @@ def _array_fn(func, kwargs, name, has_aux=False, check=None):
         out = func(*_wrap(arrs), **kwargs)
         if has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError(f"{name}(f)(*args): output of function f should be a tuple: "
+                raise RuntimeError(f"{name}: output of function f should be a tuple: "
                                    "(output, aux) if has_aux is True")
             out, aux = out
             if check is not None:
@@ -101,7 +101,8 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
     def wrapper(*args, **kwargs):
         _check_argnums(argnums, len(args), "grad_and_value")
         _check_float_inputs(args, argnums, "grad_and_value")
-        f = _array_fn(func, kwargs, "grad_and_value", has_aux, _scalar_check("grad_and_value"))
+        f = _array_fn(func, kwargs, "grad_and_value(f)(*args)", has_aux,
+                      _scalar_check("grad_and_value"))
 
         def with_value(*arrs):
             out = f(*arrs)
@@ -125,7 +126,7 @@ def grad(func, argnums=0, has_aux: bool = False):
 def vjp(func, *primals, has_aux: bool = False):
     """torchlike implementation of :func:`torch.func.vjp`: ``(output, vjp_fn[, aux])``, where
     ``vjp_fn(cotangents)`` returns one gradient per primal (a tuple)."""
-    f = _array_fn(func, {}, "vjp", has_aux)
+    f = _array_fn(func, {}, "vjp(f, *primals)", has_aux)
     res = jax.vjp(f, *_unwrap(primals), has_aux=has_aux)
     out, pullback = res[0], res[1]
 
@@ -151,7 +152,7 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
                            f"{jax.tree_util.tree_structure(primals, is_leaf=_is_tensor)} and "
                            "tangents with structure "
                            f"{jax.tree_util.tree_structure(tangents, is_leaf=_is_tensor)}")
-    f = _array_fn(func, {}, "jvp", has_aux)
+    f = _array_fn(func, {}, "jvp(f, primals, tangents)", has_aux)
     res = jax.jvp(f, _unwrap(primals), _unwrap(tangents), has_aux=has_aux)
     return tuple(_wrap(r) for r in res)
 
@@ -177,7 +178,7 @@ def _jac(transform, name, func, argnums, has_aux, chunk_size):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         _check_argnums(argnums, len(args), name)
-        f = _array_fn(func, kwargs, name, has_aux)
+        f = _array_fn(func, kwargs, f"{name}(f)(*args)", has_aux)
         return _wrap(transform(f, argnums=argnums, has_aux=has_aux)(*_unwrap(args)))
     return wrapper
 
@@ -260,38 +261,37 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        if not isinstance(in_dims, (int, tuple, list, dict)) and in_dims is not None:
-            raise ValueError(f"vmap(f, in_dims={in_dims}, ...): expected `in_dims` to be int or a "
+        if not isinstance(in_dims, (int, tuple, list, dict)):
+            raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` to be int or a "
                              f"(potentially nested) tuple matching the structure of inputs, got: "
                              f"{type(in_dims)}.")
-        dims = _broadcast_dims(in_dims if isinstance(in_dims, int) or in_dims is None
-                               else tuple(in_dims) if isinstance(in_dims, list) else in_dims,
-                               args, "in_dims")
+        dims = _broadcast_dims(tuple(in_dims) if isinstance(in_dims, list) else in_dims, args,
+                               "in_dims")
         leaves, treedef = jax.tree_util.tree_flatten(args, is_leaf=_is_tensor)
         idx, axes, sizes = [], [], set()
         for i, (v, d) in enumerate(zip(leaves, dims)):
             if not isinstance(v, Tensor):
                 if d is not None:
-                    raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} "
-                                     f"for an input but the input is of type {type(v)}. We cannot "
+                    raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): Got "
+                                     f"in_dim={d} for an input but the input is of type {type(v)}. We cannot "
                                      "vmap over non-Tensor arguments, please use None as the "
                                      "respective in_dim")
                 continue
             if d is not None:
                 if not -max(v.ndim, 1) <= d < max(v.ndim, 1) or v.ndim == 0:
-                    raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} "
-                                     f"for some input, but that input is a Tensor of "
+                    raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): Got "
+                                     f"in_dim={d} for some input, but that input is a Tensor of "
                                      f"dimensionality {v.ndim} so expected in_dim to satisfy "
                                      f"-{v.ndim} <= in_dim < {v.ndim}.")
                 sizes.add(v.shape[d])
             idx.append(i)
             axes.append(d)
         if not sizes:
-            raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got all in_dims=None. "
+            raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): Got all "
+                             "in_dims=None. "
                              "At least one input must be batched (have a non-None in_dim).")
         if len(sizes) > 1:
-            raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Expected all tensors "
-                             f"to have the same size in the mapped dimension, got sizes "
+            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
                              f"{sorted(sizes)} for the mapped dimension")
         batch = sizes.pop()
         key, key_axis = None, None
