@@ -287,12 +287,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
             idx.append(i)
             axes.append(d)
         if not sizes:
-            raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): Got all "
-                             "in_dims=None. "
-                             "At least one input must be batched (have a non-None in_dim).")
+            raise ValueError("vmap: Expected at least one Tensor to vmap over")
         if len(sizes) > 1:
-            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
-                             f"{sorted(sizes)} for the mapped dimension")
+            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped "
+                             f"dimension, got sizes {sorted(sizes)} for the mapped dimension")
         batch = sizes.pop()
         key, key_axis = None, None
         if randomness == "different":

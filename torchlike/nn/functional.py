@@ -1352,7 +1352,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
 
 
 def _norm_shape(normalized_shape) -> tuple:
-    if isinstance(normalized_shape, (tuple, list)):
+    if isinstance(normalized_shape, (tuple, list, Tensor)):
         return tuple(int(v) for v in normalized_shape)
     return (int(normalized_shape),)
 
