@@ -1,6 +1,7 @@
 """The seed MNIST training step (784-256-128-10 MLP, Dropout(0.2), CrossEntropyLoss, Adam with
-weight_decay=1e-4): torch eager (1 thread and default threads), torchlike eager, torchlike.compile of
-the whole step, and a hand-written pure JAX/optax ``jax.jit`` step, in the same run.
+weight_decay=1e-4): torch eager (1 thread and default threads), torchlike eager,
+torchlike.compile of the whole step, and a hand-written pure JAX/optax ``jax.jit`` step, in the
+same run.
 
 All contenders start from the same weights and train on the same batch; the table gives the median
 milliseconds per step (interleaved repetitions, see ``_common.bench``) and each one's ratio to the
@@ -123,7 +124,7 @@ def run(batch):
     torchlike.manual_seed(0)
     t_step, l_step, c_step, j_step = (lib_step(torch), lib_step(torchlike),
                                       lib_step(torchlike, True), jax_step())
-    first = [float(t_step(tx_, ty)), l_step(lx, ly).item(), c_step(lx, ly).item(),
+    first = [t_step(tx_, ty).item(), l_step(lx, ly).item(), c_step(lx, ly).item(),
              float(j_step(jx, jy))]
 
     def torch_1():
@@ -144,7 +145,8 @@ def run(batch):
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--batch", type=int, nargs="+", default=[64, 512])
-    p.add_argument("--json", action="store_true", help="write benchmarks/results/bench_compile.json")
+    p.add_argument("--json", action="store_true",
+                   help="write benchmarks/results/bench_compile.json")
     a = p.parse_args(argv)
     print(format_environment(environment()))
     results = {}

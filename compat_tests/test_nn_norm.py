@@ -173,7 +173,8 @@ TRANSFORMERS = [
     ("encoder_layer_gelu_normfirst_bf", lambda nn: nn.TransformerEncoderLayer(
         8, 2, 16, dropout=0.0, activation="gelu", norm_first=True, batch_first=True), 1),
     ("encoder", lambda nn: nn.TransformerEncoder(
-        nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2, norm=nn.LayerNorm(8)), 1),
+        nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2, norm=nn.LayerNorm(8),
+        enable_nested_tensor=False), 1),
     ("decoder_layer", lambda nn: nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0), 2),
     ("decoder", lambda nn: nn.TransformerDecoder(
         nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=True), 2), 2),

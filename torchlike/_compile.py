@@ -1,4 +1,4 @@
-"""torchlike implementation of :func:`torch.compile`: a whole Python step traced into ONE ``jax.jit``.
+"""torchlike implementation of :func:`torch.compile`: a whole Python step traced into ONE jax.jit.
 
 Functions. ``compile(fn)`` finds the mutable state ``fn`` can touch: Modules, Optimizers, Generators
 and Tensors reachable from the arguments, the closure cells, the globals its code names (and,
@@ -89,7 +89,7 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
     return wrap if model is None else wrap(model)
 
 
-# -- errors and logging ---------------------------------------------------------------------------
+# -- errors and logging ----------------------------------------------------------------------------
 
 _UNTRACEABLE = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
                 jax.errors.TracerIntegerConversionError)
@@ -115,14 +115,15 @@ def _log_recompile(name, old_keys, key, parts):
         return
     reasons = []
     for old in old_keys:
-        diff = [f"{label} changed: {a!r} -> {b!r}" for label, a, b in zip(parts, old, key) if a != b]
+        diff = [f"{label} changed: {a!r} -> {b!r}"
+                for label, a, b in zip(parts, old, key) if a != b]
         reasons.append("; ".join(diff) or "unknown")
     lines = "\n".join(f"    - {r}" for r in reasons[-4:])
     print(f"torchlike.compile: Recompiling {name}\n    triggered by the following guard "
           f"failure(s):\n{lines}", file=sys.stderr)
 
 
-# -- discovery of the mutable state a function can reach ------------------------------------------
+# -- discovery of the mutable state a function can reach -------------------------------------------
 
 def _scan(obj, found, seen, depth):
     """Collect Modules, Optimizers, Generators and Tensors reachable from ``obj``."""
@@ -292,14 +293,14 @@ def _donatable(arrs):
     """The state arrays, each copied if anything else holds it (donation deletes the buffer)."""
     out = []
     for a in arrs:
-        # NOTE: 3 references = this list's loop variable, getrefcount's argument and the Tensor.
+        # NOTE: 4 references = the Tensor, the list, the loop variable and getrefcount's argument.
         if isinstance(a, jax.Array) and sys.getrefcount(a) > 4:
             a = jnp.copy(a)
         out.append(a)
     return out
 
 
-# -- swapping tracers into the Python objects -------------------------------------------------------
+# -- swapping tracers into the Python objects ------------------------------------------------------
 
 _FIELDS = ("_arr", "_grad", "grad_fn", "_out_nr", "_rg", "_base", "_view", "_seen", "_accum",
            "_vc")
@@ -348,7 +349,7 @@ def _write(t: Tensor, arr) -> None:
         t._set_arr(arr)
 
 
-# -- compiled functions --------------------------------------------------------------------------
+# -- compiled functions ----------------------------------------------------------------------------
 
 class _Entry:
     """One traced signature: the jitted program and what its trace recorded about the outputs."""
@@ -389,10 +390,11 @@ class _CompiledFunction:
                 _log_recompile(self.__qualname__, list(self._cache), key,
                                ("arguments", "grad mode", "state tensors", "grads", "optimizers",
                                 "training flags", "generators"))
-            entry = self._cache[key] = _Entry(self._build(len(state.tensors) - state.n_args))
-        arrs = [t._data for t in state.tensors]
-        inputs = (_donatable(arrs[state.n_args:]), [g._key for g in state.generators],
-                  arrs[:state.n_args], state.hyper())
+            entry = self._cache[key] = _Entry(self._build())
+        n = state.n_args
+        inputs = (_donatable([t._data for t in state.tensors[n:]]),
+                  [g._key for g in state.generators], [t._data for t in state.tensors[:n]],
+                  state.hyper())
         self._ctx = (state, args, kwargs, entry)
         try:
             out = entry.fn(*inputs)
@@ -407,7 +409,7 @@ class _CompiledFunction:
             self._ctx = None
         return _write_back(state, entry.meta, out)
 
-    def _build(self, n_state):
+    def _build(self):
         def run(state_arrs, keys, arg_arrs, hyper):
             self.compile_count += 1
             state, args, kwargs, entry = self._ctx
@@ -520,7 +522,7 @@ def _write_back(state, meta, out):
     return jax.tree_util.tree_unflatten(treedef, leaves)
 
 
-# -- compiled modules ----------------------------------------------------------------------------
+# -- compiled modules ------------------------------------------------------------------------------
 
 class _CompiledForwardNode(_graph.Node):
     """The one autograd node of a compiled forward: its pullback is the jax.vjp of the program."""

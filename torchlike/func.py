@@ -188,7 +188,7 @@ def hessian(func, argnums=0):
     return jacfwd(jacrev(func, argnums), argnums)
 
 
-# -- vmap -------------------------------------------------------------------------------------------
+# -- vmap ------------------------------------------------------------------------------------------
 
 _RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either use "
                  "the 'same' or 'different' randomness flags on vmap or perform the randomness "
@@ -240,8 +240,8 @@ def _broadcast_dims(dims, tree, what):
         return [dims] * len(jax.tree_util.tree_leaves(tree, is_leaf=_is_tensor))
     if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)):
         if len(dims) != len(tree):
-            raise ValueError(f"vmap({what}): expected {what} to be an int or a pytree prefix of the "
-                             f"inputs with matching length, got {len(dims)} entries for "
+            raise ValueError(f"vmap({what}): expected {what} to be an int or a pytree prefix of "
+                             f"the inputs with matching length, got {len(dims)} entries for "
                              f"{len(tree)} inputs")
         return [d for sub_d, sub_t in zip(dims, tree) for d in _broadcast_dims(sub_d, sub_t, what)]
     if isinstance(dims, dict) and isinstance(tree, dict):
@@ -262,9 +262,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         if not isinstance(in_dims, (int, tuple, list, dict)):
-            raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` to be int or a "
-                             f"(potentially nested) tuple matching the structure of inputs, got: "
-                             f"{type(in_dims)}.")
+            raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): expected "
+                             "`in_dims` to be int or a (potentially nested) tuple matching the "
+                             f"structure of inputs, got: {type(in_dims)}.")
         dims = _broadcast_dims(tuple(in_dims) if isinstance(in_dims, list) else in_dims, args,
                                "in_dims")
         leaves, treedef = jax.tree_util.tree_flatten(args, is_leaf=_is_tensor)
@@ -273,9 +273,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
             if not isinstance(v, Tensor):
                 if d is not None:
                     raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): Got "
-                                     f"in_dim={d} for an input but the input is of type {type(v)}. We cannot "
-                                     "vmap over non-Tensor arguments, please use None as the "
-                                     "respective in_dim")
+                                     f"in_dim={d} for an input but the input is of type "
+                                     f"{type(v)}. We cannot vmap over non-Tensor arguments, "
+                                     "please use None as the respective in_dim")
                 continue
             if d is not None:
                 if not -max(v.ndim, 1) <= d < max(v.ndim, 1) or v.ndim == 0:
@@ -324,7 +324,7 @@ def _name(func) -> str:
     return getattr(func, "__name__", repr(func))
 
 
-# -- modules as functions ---------------------------------------------------------------------------
+# -- modules as functions --------------------------------------------------------------------------
 
 def _owner(module, name):
     *path, leaf = name.split(".")
@@ -435,7 +435,7 @@ def stack_module_state(models):
     return (stack(lambda m: m.named_parameters()), stack(lambda m: m.named_buffers()))
 
 
-# -- JAX interop ------------------------------------------------------------------------------------
+# -- JAX interop -----------------------------------------------------------------------------------
 
 def from_jax(array) -> Tensor:
     """A Tensor holding a JAX array (no copy; also accepts numpy arrays). The reverse is

@@ -1749,7 +1749,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     elif scale_factor is not None:
         sf = (tuple(float(v) for v in scale_factor) if isinstance(scale_factor, (tuple, list))
               else (float(scale_factor),) * n)
-        sizes = tuple(int(math.floor(L * f)) for L, f in zip(spatial, sf))
+        sizes = tuple(math.floor(L * f) for L, f in zip(spatial, sf))
         scales = (None,) * n if recompute_scale_factor else sf
     else:
         raise ValueError("either size or scale_factor should be defined")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ... import _creation
-from ... import _dtype
+from ... import _creation, _dtype
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -64,7 +63,8 @@ class _NormBase(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
     def _momentum(self) -> float:
         """torch's exponential_average_factor; counts the batch when tracking in training."""

@@ -10,8 +10,7 @@ import collections
 
 import numpy as np
 
-from ... import _creation
-from ... import _dtype
+from ... import _creation, _dtype
 from ..._tensor import Tensor
 
 __all__ = ["PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence",
