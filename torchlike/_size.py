@@ -7,6 +7,16 @@ import math
 __all__ = ["Size"]
 
 
+def wrap_dim(dim: int, ndim: int) -> int:
+    """``dim`` in ``[-ndim, ndim)`` (``[-1, 0]`` for a 0-d tensor) as a non-negative axis, or
+    torch's IndexError. The one place torchlike checks a dim argument."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
 class Size(tuple):
     """A tuple of ints that prints as ``torch.Size([2, 3])``."""
 

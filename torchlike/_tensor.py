@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _device, _dtype, _tensor_str
 from ._size import Size
+from ._size import wrap_dim as _wrap_dim
 from .autograd import graph as _graph
 from .autograd.grad_mode import STATE as GRAD_MODE
 
@@ -76,18 +77,9 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, arr) -> Tensor:
+        """A new plain Tensor around ``arr`` (the registry's output path)."""
         t = object.__new__(Tensor)
-        t._arr = arr
-        t._rg = False
-        t._grad = None
-        t.grad_fn = None
-        t._out_nr = 0
-        t._vc = [0]
-        t._base = None
-        t._view = None
-        t._seen = 0
-        t._detached = False
-        t._accum = None
+        t._init_fields(arr)
         return t
 
     @property
@@ -538,14 +530,6 @@ _LEGACY_TYPE = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
                 "int16": "torch.ShortTensor", "int8": "torch.CharTensor",
                 "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor",
                 "complex64": "torch.ComplexFloatTensor", "complex128": "torch.ComplexDoubleTensor"}
-
-
-def _wrap_dim(dim: int, ndim: int) -> int:
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
-    return dim % n
 
 
 def _parse_to(args, kwargs):

@@ -15,6 +15,7 @@ from jax import lax
 
 from .. import _dtype
 from ._install import FUNCTIONS, NAMESPACES
+from .._size import wrap_dim as _wrap_dim
 from .registry import _type_name, op
 
 _LINALG = NAMESPACES.setdefault("linalg", {})
@@ -401,14 +402,6 @@ def _cross(input, other, dim):
                      a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
                      a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]], axis=-1)
     return jnp.moveaxis(out, -1, dim)
-
-
-def _wrap_dim(dim, ndim) -> int:
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but "
-                         f"got {dim})")
-    return dim % n
 
 
 @op("input other")

@@ -27,18 +27,10 @@ from .._size import Size
 from .._tensor import Tensor
 from . import _view
 from ._install import FUNCTIONS
+from .._size import wrap_dim as _wrap
 from .registry import dispatch, op
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def _wrap(dim, ndim):
-    """A dim in ``[-ndim, ndim)`` (``[-1, 0]`` for 0-d) as a non-negative axis, torch's IndexError."""
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
-    return dim % n
 
 
 def _wrap_dims(dims, ndim):
