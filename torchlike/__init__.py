@@ -34,6 +34,24 @@ class _Layout:
 
 strided = _Layout()
 
+
+class memory_format:
+    """torchlike implementation of :class:`torch.memory_format`. JAX arrays have no user-visible
+    strides (XLA chooses layouts), so a memory format never changes a result: ``memory_format=``
+    arguments are accepted for compatibility and ``is_contiguous()`` is always True."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+
+preserve_format = memory_format("preserve_format")
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
 globals().update(_FUNCTIONS)
 
 

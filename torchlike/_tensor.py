@@ -457,40 +457,40 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return _to(self, None, other.dtype, False)
 
-    def float(self):
+    def float(self, memory_format=None):
         return _to(self, None, _dtype.float32, False)
 
-    def double(self):
+    def double(self, memory_format=None):
         return _to(self, None, _dtype.float64, False)
 
-    def half(self):
+    def half(self, memory_format=None):
         return _to(self, None, _dtype.float16, False)
 
-    def bfloat16(self):
+    def bfloat16(self, memory_format=None):
         return _to(self, None, _dtype.bfloat16, False)
 
-    def int(self):
+    def int(self, memory_format=None):
         return _to(self, None, _dtype.int32, False)
 
-    def long(self):
+    def long(self, memory_format=None):
         return _to(self, None, _dtype.int64, False)
 
-    def short(self):
+    def short(self, memory_format=None):
         return _to(self, None, _dtype.int16, False)
 
-    def char(self):
+    def char(self, memory_format=None):
         return _to(self, None, _dtype.int8, False)
 
-    def byte(self):
+    def byte(self, memory_format=None):
         return _to(self, None, _dtype.uint8, False)
 
-    def bool(self):
+    def bool(self, memory_format=None):
         return _to(self, None, _dtype.bool, False)
 
-    def cfloat(self):
+    def cfloat(self, memory_format=None):
         return _to(self, None, _dtype.complex64, False)
 
-    def cdouble(self):
+    def cdouble(self, memory_format=None):
         return _to(self, None, _dtype.complex128, False)
 
     # -- copying / pickling -------------------------------------------------------------------

@@ -473,8 +473,9 @@ def _dim_index(name, input, dim, index):
 @op("input index", method=False, function=False, grad_name="IndexSelectBackward0")
 def _index_select(input, index, dim):
     d, _ = _dim_index("index_select", input, dim, index)
-    if input.ndim == 0:
-        return jnp.reshape(input, (1,))[jnp.reshape(index, (-1,))].reshape(index.shape)
+    if input.ndim == 0:  # torch: a 0-d input gives a 0-d result
+        return jnp.reshape(input, (1,))[jnp.reshape(index, (-1,))].reshape(
+            () if index.size == 1 else index.shape)
     return jnp.take(input, jnp.reshape(index, (-1,)), axis=d)
 
 

@@ -270,7 +270,8 @@ moveaxis = movedim
 @op("input", view=True, saves=False)
 def transpose(input, dim0, dim1):
     """torchlike implementation of :func:`torch.transpose`."""
-    return jnp.swapaxes(input, _wrap(dim0, input.ndim), _wrap(dim1, input.ndim))
+    d0, d1 = _wrap(dim0, input.ndim), _wrap(dim1, input.ndim)
+    return input if input.ndim == 0 else jnp.swapaxes(input, d0, d1)
 
 
 _TRANSPOSE = transpose.entry
@@ -873,9 +874,11 @@ def _flip(input, dims):
     return jnp.flip(input, _wrap_dims(dims, input.ndim)) if dims else input + 0
 
 
-def flip(input, *dims):
-    """torchlike implementation of :func:`torch.flip`."""
-    return dispatch(_flip.entry, (input,), (_ints(dims),))
+def flip(input, *args, dims=None):
+    """torchlike implementation of :func:`torch.flip` (``flip(x, dims)``, ``x.flip(*dims)``)."""
+    if dims is not None and args:
+        raise TypeError("flip() received both positional dims and dims=")
+    return dispatch(_flip.entry, (input,), (_ints(args if dims is None else (dims,)),))
 
 
 def fliplr(input):
