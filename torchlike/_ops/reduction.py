@@ -121,20 +121,21 @@ def _sgn_abs(x):
 @op("input", saves=False)
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """torchlike implementation of :func:`torch.sum` (integers and bool sum to int64)."""
-    if dtype is not None:
-        input = input.astype(_npdt(dtype))
-    elif not _is_float(input):
-        input = input.astype(_i64)
+    input = _sum_input(input, dtype)
     return jnp.sum(input, axis=_dims(dim, input.ndim), keepdims=keepdim, dtype=input.dtype)
+
+
+def _sum_input(input, dtype):
+    """torch's accumulation dtype for sums: ``dtype`` if given, int64 for integers and bool."""
+    if dtype is not None:
+        return input.astype(_npdt(dtype))
+    return input if _is_float(input) else input.astype(_i64)
 
 
 @op("input", saves=True)
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """torchlike implementation of :func:`torch.nansum`."""
-    if dtype is not None:
-        input = input.astype(_npdt(dtype))
-    elif not _is_float(input):
-        input = input.astype(_i64)
+    input = _sum_input(input, dtype)
     if _is_float(input):
         input = jnp.where(jnp.isnan(input), 0, input)
     return jnp.sum(input, axis=_dims(dim, input.ndim), keepdims=keepdim, dtype=input.dtype)
