@@ -335,3 +335,61 @@ def test_disable_returns_the_function():
     assert torchlike.compile(f, disable=True) is f
     model = nn.Linear(2, 2)
     assert torchlike.compile(disable=True)(model) is model
+
+
+def _cnn_run(compiled, batches, init_scale):
+    """A CNN step with BatchNorm, Dropout, GradScaler, gradient clipping and a cosine schedule."""
+    torchlike.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 4, 3, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
+                      nn.Dropout(0.3), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 10))
+    opt = optim.Adam(m.parameters(), lr=1e-2)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=len(batches))
+    scaler = torchlike.amp.GradScaler("cpu", init_scale=init_scale, growth_interval=2,
+                                      backoff_factor=2.0**-8)
+    crit = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = crit(m(x), y) * 1e4  # gradients large enough to overflow under a huge scale
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+        nn.utils.clip_grad_norm_(m.parameters(), 0.5)
+        scaler.step(opt)
+        scaler.update()
+        return loss
+    if compiled:
+        step = torchlike.compile(step)
+    torchlike.manual_seed(1)
+    losses, scales = [], []
+    for x, y in batches:
+        losses.append(step(x, y).item())
+        scales.append(scaler.get_scale())
+        sched.step()
+    bn = m[1]
+    return {"losses": np.array(losses), "scales": scales, "params": _params(m),
+            "stats": [bn.running_mean.numpy(), bn.running_var.numpy()],
+            "tracked": bn.num_batches_tracked.item(), "lr": opt.param_groups[0]["lr"],
+            "compiles": getattr(step, "compile_count", None),
+            "steps": [int(s["step"].item()) for s in opt.state.values()]}
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of:UserWarning")
+@pytest.mark.parametrize("init_scale", [2.0**16, 2.0**127], ids=["finite", "overflow"])
+def test_batchnorm_dropout_clipping_scaler_scheduler_in_compiled_step(init_scale):
+    """Dropout, BatchNorm (train), clip_grad_norm_, GradScaler (with skipped steps when the scaled
+    loss overflows) and an lr scheduler inside one compiled step: eager and compiled agree, and
+    the step compiles twice (no state yet, then the steady state) despite the changing lr."""
+    rng = np.random.default_rng(0)
+    batches = [(torchlike.tensor(rng.standard_normal((8, 1, 8, 8)).astype(np.float32)),
+                torchlike.tensor(rng.integers(0, 10, 8))) for _ in range(6)]
+    e, c = _cnn_run(False, batches, init_scale), _cnn_run(True, batches, init_scale)
+    np.testing.assert_allclose(c["losses"], e["losses"], rtol=1e-5)
+    assert c["scales"] == e["scales"] and c["tracked"] == e["tracked"] == 6
+    assert c["lr"] == e["lr"] and c["compiles"] == 2
+    for a, b in zip(c["params"] + c["stats"], e["params"] + e["stats"]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    if init_scale == 2.0**16:
+        assert e["scales"][-1] > init_scale and e["steps"] == c["steps"] == [6] * 5
+    else:  # the scaled loss overflows (steps skipped, scale backs off) until the scale is small
+        assert e["scales"][0] == init_scale / 2**8
+        assert e["steps"] == c["steps"] and 0 < e["steps"][0] < 6

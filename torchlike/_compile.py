@@ -131,7 +131,12 @@ def _scan(obj, found, seen, depth):
                                                           types.ModuleType)):
         return
     seen.add(id(obj))
+    from .amp.grad_scaler import GradScaler
     from .optim.optimizer import Optimizer
+    if isinstance(obj, GradScaler) and obj._enabled and obj._scale is None:
+        # NOTE: torch creates the scale in the first scale() call; created inside a trace it would
+        # keep a tracer, so it is created now (same value) and lifted like any other state.
+        obj._lazy_init_scale_growth_tracker(obj._device)
     if isinstance(obj, Tensor):
         found["tensors"].append(obj)
     elif isinstance(obj, Module):
@@ -423,9 +428,11 @@ class _CompiledFunction:
                     for group, h in zip(opt.param_groups, hp):
                         _optim.TRACED_HYPER[id(group)] = h
                 ins = [t._arr for t in state.tensors]
+                _optim.EXACT = False  # plain float32 updates, see the NOTE on EXACT
                 result = self._fn(*args, **kwargs)
                 out, entry.meta = _collect(state, ins, grads_before, opt_before, result)
             finally:
+                _optim.EXACT = True
                 for opt in state.optimizers:
                     for group in opt.param_groups:
                         _optim.TRACED_HYPER.pop(id(group), None)

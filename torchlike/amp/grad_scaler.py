@@ -18,9 +18,33 @@ import numpy as np
 
 from .. import _dtype
 from .._device import gpu_devices
-from .._tensor import Tensor
+from .._tensor import Tensor, _is_tracer
 
 __all__ = ["GradScaler", "OptState"]
+
+
+def _traced_step(optimizer, skip, args, kwargs):
+    """``optimizer.step()`` skipped when ``skip`` (a traced bool) holds, without reading it: the
+    step runs and each parameter and state tensor then selects its old or its new array.
+
+    NOTE: state that the step creates (its first step) cannot be un-created in a trace: a skipped
+    first step leaves it at its initial value (zeros, ``step`` 0) where eager leaves none; for the
+    optimizers whose update treats absent and zero state alike (Adam, AdamW, Adagrad, RMSprop, ...)
+    the trajectory is the same; SGD with momentum and dampening differs."""
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    old = {id(p): p._arr for p in params}
+    old_state = {(id(p), k): v._arr for p in params
+                 for k, v in (optimizer.state.get(p) or {}).items() if isinstance(v, Tensor)}
+    retval = optimizer.step(*args, **kwargs)
+    for p in params:
+        if p._arr is not old[id(p)]:
+            p._set_arr(jnp.where(skip, old[id(p)], p._arr))
+        for k, v in (optimizer.state.get(p) or {}).items():
+            if isinstance(v, Tensor):
+                before = old_state.get((id(p), k))
+                keep = jnp.zeros_like(v._arr) if before is None else before
+                v._set_arr(jnp.where(skip, keep, v._arr))
+    return retval
 
 
 class OptState(Enum):
@@ -165,9 +189,14 @@ class GradScaler:
             self.unscale_(optimizer)
         if len(state["found_inf_per_device"]) == 0:
             raise AssertionError("No inf checks were recorded for this optimizer.")
-        retval = None
-        if not sum(v.item() for v in state["found_inf_per_device"].values()):
-            retval = optimizer.step(*args, **kwargs)
+        found = list(state["found_inf_per_device"].values())
+        if any(_is_tracer(f._arr) for f in found):  # inside torchlike.compile: no host sync
+            retval = _traced_step(optimizer, sum(f._arr.astype(jnp.float32) for f in found) > 0,
+                                  args, kwargs)
+        else:
+            retval = None
+            if not sum(v.item() for v in found):
+                retval = optimizer.step(*args, **kwargs)
         state["stage"] = OptState.STEPPED
         return retval
 
