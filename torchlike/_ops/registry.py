@@ -297,6 +297,33 @@ def _edge(t):
     return (acc, 0)
 
 
+# NOTE: torch's backward formulas for these read the op's *result* (e.g. exp's grad is grad * result),
+# so torch saves the output and an in-place change to it fails backward with the version error.
+# Our pullbacks hold their own residuals and would stay correct, but we raise as torch does.
+SAVES_RESULT = frozenset((
+    "ExpBackward0", "Exp2Backward0", "Expm1Backward0", "SigmoidBackward0", "TanhBackward0",
+    "SqrtBackward0", "RsqrtBackward0", "ReciprocalBackward0", "ReluBackward0",
+    "SoftmaxBackward0", "LogSoftmaxBackward0", "LogsumexpBackward0", "CumprodBackward0"))
+
+
+class SavedResult:
+    """What the version check needs of a saved output, without the output itself (holding it from
+    its own grad_fn would make a reference cycle): its version counter, metadata and creator."""
+
+    __slots__ = ("_vc", "dtype", "shape", "_out_nr", "_name")
+
+    def __init__(self, t):
+        self._vc, self.dtype, self.shape = t._vc, t.dtype, t.shape
+        self._out_nr, self._name = t._out_nr, t.grad_fn.name()
+
+    @property
+    def grad_fn(self):
+        return self
+
+    def name(self) -> str:
+        return self._name
+
+
 def _record(entry, key, targs, arrs, diff_idx, out, pullback, inplace):
     """Wrap outputs and attach one autograd node (torch's ``<Name>Backward0``)."""
     wrap = _Tensor._wrap
@@ -313,6 +340,8 @@ def _record(entry, key, targs, arrs, diff_idx, out, pullback, inplace):
         if _inexact(o.dtype):
             t.grad_fn, t._out_nr, t._rg = node, nr, True
             nr += 1
+    if entry.grad_name in SAVES_RESULT and not inplace:
+        node._saved += tuple((SavedResult(t), t._vc[0]) for t in tensors if t.grad_fn is node)
     if type(out) is tuple:
         return entry.returns(*tensors) if entry.returns is not None else tuple(tensors)
     t = tensors[0]
