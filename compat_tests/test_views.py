@@ -186,12 +186,45 @@ LEAF_ERRORS = [
     ("setitem_leaf", lambda t, x: x.requires_grad_().__setitem__(0, 1.0)),
     ("view_noncontig", lambda t, x: x.t().view(-1)),
     ("view_noncontig_slice", lambda t, x: x[:, :2].view(-1)),
+    # outputs of multi-output view functions may not be written in place when grad is tracked
+    ("unbind_out", lambda t, x: (x.requires_grad_() * 1).unbind(0)[1].mul_(2)),
+    ("split_out", lambda t, x: (x.requires_grad_() * 1).split(1)[0].add_(1)),
+    ("chunk_out", lambda t, x: (x.requires_grad_() * 1).chunk(2, 1)[1].zero_()),
+    ("split_sizes_out", lambda t, x: (x.requires_grad_() * 1).split([1, 3], 1)[1].mul_(2)),
+    ("split_of_leaf", lambda t, x: x.requires_grad_().split(1)[0].mul_(2)),
+    ("view_of_split_out", lambda t, x: (x.requires_grad_() * 1).split(1)[0][:, 1:].mul_(2)),
+    # in-place ops that read a self-overlapping (expanded) tensor
+    ("expand_add", lambda t, x: x[0].expand(3, 4).add_(1)),
+    ("expand_new_dim_mul", lambda t, x: x[0].clone().expand(2, 4).mul_(2)),
+    ("expand_clamp", lambda t, x: x[:, :1].expand(3, 4).clamp_(0, 1)),
 ]
 
 
 @pytest.mark.parametrize("name,fn", LEAF_ERRORS, ids=[e[0] for e in LEAF_ERRORS])
 def test_view_errors(name, fn):
     check_error(fn, [A], match_message=True)
+
+
+ALLOWED = {  # torch accepts these: no grad tracked, a non-overlapping view, write-only ops
+    "split_no_grad": lambda t, x: x.split(1)[0].mul_(2),
+    "tensor_split_out": lambda t, x: (x.requires_grad_() * 1).tensor_split(2)[0].mul_(2),
+    "unbind_under_no_grad": lambda t, x: _no_grad(t, lambda: x.requires_grad_().unbind(0)[0]
+                                                  .mul_(2)),
+    "expand_row": lambda t, x: x[:1].clone().expand(3, 4)[0].add_(1),
+    "expand_same_size": lambda t, x: x.clone().expand(3, 4).add_(1),
+    "expand_fill": lambda t, x: x[0].clone().expand(2, 4).fill_(5),
+    "expand_zero": lambda t, x: x[0].clone().expand(2, 4).zero_(),
+}
+
+
+def _no_grad(t, f):
+    with t.no_grad():
+        return f()
+
+
+@pytest.mark.parametrize("name", sorted(ALLOWED))
+def test_inplace_allowed_like_torch(name):
+    check(lambda t, x: ALLOWED[name](t, x).detach(), [A], grad=False)
 
 
 def test_inplace_on_leaf_view_ok_under_no_grad():

@@ -21,14 +21,45 @@ _VIEW_LEAF_MSG = ("a view of a leaf Variable that requires grad is being used in
                   "operation.")
 
 
+_MULTI_MSG = ("Output {} of {} is a view and is being modified inplace. This view is the output "
+              "of a function that returns multiple views. Such functions do not allow the output "
+              "views to be modified inplace. You should replace the inplace operation by an "
+              "out-of-place one.")
+_OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to a "
+                "single memory location. Please clone() the tensor before performing the "
+                "operation.")
+# In-place ops that only write (torch lets these target an expanded, self-overlapping tensor).
+_WRITE_ONLY = frozenset(("copy", "fill", "zero", "masked_fill", "index_put", "_setitem_basic",
+                         "_setitem_advanced"))
+
+
 def check_inplace(self) -> None:
-    """torch's errors for in-place writes to leaves that require grad (outside no_grad)."""
+    """torch's errors for in-place writes to leaves that require grad and to the outputs of
+    multi-output view functions (split, unbind) whose base requires grad (outside no_grad)."""
     if GRAD_MODE.enabled:
         if self._rg and self.grad_fn is None and self._base is None:
             raise RuntimeError(_LEAF_MSG)
         b = self._base
-        if b is not None and not self._detached and b._rg and b.grad_fn is None:
-            raise RuntimeError(_VIEW_LEAF_MSG)
+        if b is not None and not self._detached and b._rg:
+            multi = self.__dict__.get("_multi")  # set by split/unbind, see _view.mark_view
+            if multi:
+                raise RuntimeError(_MULTI_MSG.format(*multi))
+            if b.grad_fn is None:
+                raise RuntimeError(_VIEW_LEAF_MSG)
+
+
+def _overlaps(self) -> bool:
+    """Whether ``self`` is a view in which several elements share one base element (a view through
+    ``expand`` that broadcasts): torch refuses in-place ops that read and write such a tensor."""
+    chain = self._view
+    if not any(e.grad_name == "ExpandBackward0" for e, _ in chain):
+        return False
+    import numpy as np
+
+    from ._view import _apply_chain
+    idx = np.asarray(_apply_chain(np.arange(self._base._arr.size).reshape(self._base._arr.shape),
+                                  chain))
+    return np.unique(idx).size != idx.size
 
 
 def inplace_call(entry, targs, statics, layout=None):
@@ -36,6 +67,8 @@ def inplace_call(entry, targs, statics, layout=None):
     from .registry import dispatch
     self = targs[0]
     check_inplace(self)
+    if self._base is not None and entry.name not in _WRITE_ONLY and _overlaps(self):
+        raise RuntimeError(_OVERLAP_MSG)
     res = dispatch(entry, targs, statics, layout, True)
     assign(self, res)
     return self

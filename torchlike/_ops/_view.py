@@ -49,6 +49,17 @@ def mark_view(t, src, entry, statics) -> None:
     t._view = chain if entry is None else chain + ((entry, statics),)
     t._vc = src._vc
     t._seen = src._vc[0]
+    if src.__dict__ and "_multi" in src.__dict__ and entry is not None:
+        # A view of a split/unbind output is still refused in-place writes; torch names its op.
+        t._multi = (0, entry.grad_name.removesuffix("Backward0"))
+
+
+def mark_multi(outs, name) -> tuple:
+    """Mark the outputs of a multi-output view function (torch's ``Split``, ``Unbind``, ...):
+    with autograd they may not be modified in place (see ``_install.check_inplace``)."""
+    for i, o in enumerate(outs):
+        o._multi = (i, name)
+    return outs
 
 
 def refresh(t):
