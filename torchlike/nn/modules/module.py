@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import warnings
 import weakref
 from collections import OrderedDict
 from typing import Any
@@ -19,6 +20,7 @@ import jax.numpy as jnp
 
 from ... import _dtype
 from ..._tensor import Tensor
+from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ..parameter import Buffer, Parameter
 
@@ -115,6 +117,8 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_forward_hooks_with_kwargs"] = OrderedDict()
         d["_forward_hooks_always_called"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
         d["_load_state_dict_post_hooks"] = OrderedDict()
 
@@ -580,14 +584,30 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_full_backward_hook(self, hook, prepend: bool = False):
-        raise NotImplementedError("torchlike: Module.register_full_backward_hook is not supported "
-                                  "yet; use Tensor.register_hook on the module's output instead")
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """torchlike implementation of :meth:`torch.nn.Module.register_full_backward_pre_hook`."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
 
-    register_backward_hook = register_full_backward_hook
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """torchlike implementation of :meth:`torch.nn.Module.register_full_backward_hook`."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook):
+        raise NotImplementedError("torchlike: the deprecated Module.register_backward_hook (whose "
+                                  "grad_input is that of the module's last op) is not supported; "
+                                  "use register_full_backward_hook")
 
     def _call_impl(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hid, hook in list(self._forward_pre_hooks.items()):
             if hid in self._forward_pre_hooks_with_kwargs:
@@ -601,6 +621,10 @@ class Module:
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
+        bw_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            bw_hook = _BackwardHook(self)
+            args = bw_hook.setup_input_hook(args)
         called = set()
         try:
             result = self.forward(*args, **kwargs)
@@ -620,6 +644,8 @@ class Module:
                     else:
                         hook(self, args, None)
             raise
+        if bw_hook is not None:
+            result = bw_hook.setup_output_hook(result)
         return result
 
     __call__ = _call_impl
@@ -652,6 +678,8 @@ class Module:
         for k, default in (("_forward_pre_hooks_with_kwargs", OrderedDict()),
                            ("_forward_hooks_with_kwargs", OrderedDict()),
                            ("_forward_hooks_always_called", OrderedDict()),
+                           ("_backward_pre_hooks", OrderedDict()),
+                           ("_backward_hooks", OrderedDict()),
                            ("_state_dict_hooks", OrderedDict()),
                            ("_load_state_dict_post_hooks", OrderedDict()),
                            ("_non_persistent_buffers_set", set())):
@@ -672,3 +700,100 @@ def _plain(t: Tensor) -> Tensor:
     out = Tensor._wrap(t._data)
     out._rg = t._rg
     return out
+
+
+class BackwardHookFunction(Function):
+    """Identity on a module's tensor inputs or outputs whose backward runs the module's hooks."""
+
+    @staticmethod
+    def forward(ctx, on_grads, *tensors):
+        ctx.on_grads = on_grads
+        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, *ctx.on_grads(grads))
+
+
+class _BackwardHook:
+    """One call's full backward hooks (torch's scheme): the outputs' identity node runs the
+    backward pre-hooks and keeps ``grad_output``; the inputs' identity node then calls the full
+    hooks with ``(grad_input, grad_output)``, where ``grad_input`` has one entry per positional
+    argument (None for non-tensors and inputs without gradient)."""
+
+    def __init__(self, module) -> None:
+        self.module = module
+        self.grad_outputs = None
+        self.n_inputs = 0
+        self.input_pos = None
+
+    @staticmethod
+    def _wrap(values, on_grads):
+        pos = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
+        if not pos:
+            return values, None
+        new = BackwardHookFunction.apply(on_grads, *[values[i] for i in pos])
+        out = list(values)
+        for i, t in zip(pos, new):
+            out[i] = t
+        return tuple(out), pos
+
+    def setup_input_hook(self, args):
+        self.n_inputs = len(args)
+        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            return args
+        args, self.input_pos = self._wrap(args, self._on_input_grads)
+        return args
+
+    def setup_output_hook(self, result):
+        single = isinstance(result, Tensor)
+        outs, _ = self._wrap((result,) if single else tuple(result)
+                             if isinstance(result, (tuple, list)) else (), self._on_output_grads)
+        if single:
+            return outs[0]
+        return type(result)(outs) if isinstance(result, (tuple, list)) else result
+
+    def _on_output_grads(self, grads):
+        module = self.module
+        for hook in list(module._backward_pre_hooks.values()):
+            res = hook(module, grads)
+            if res is None:
+                continue
+            res = res if isinstance(res, tuple) else (res,)
+            if len(res) != len(grads):
+                raise RuntimeError(f"Backward pre hook returned an invalid number of "
+                                   f"grad_output, got {len(res)}, but expected {len(grads)}")
+            grads = res
+        self.grad_outputs = grads
+        if self.input_pos is None and module._backward_hooks:
+            warnings.warn("Full backward hook is firing when gradients are computed with respect "
+                          "to module outputs since no inputs require gradients. See "
+                          "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=2)
+            grad_inputs = (None,) * self.n_inputs
+            for hook in list(module._backward_hooks.values()):
+                res = hook(module, grad_inputs, grads)
+                if res is not None and not all(g is None for g in res):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
+        return grads
+
+    def _on_input_grads(self, grads):
+        module = self.module
+        grad_inputs = [None] * self.n_inputs
+        for i, g in zip(self.input_pos, grads):
+            grad_inputs[i] = g
+        grad_inputs = tuple(grad_inputs)
+        for hook in list(module._backward_hooks.values()):
+            res = hook(module, grad_inputs, self.grad_outputs)
+            if res is None:
+                continue
+            res = res if isinstance(res, tuple) else (res,)
+            if len(res) != len(grad_inputs):
+                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got "
+                                   f"{len(res)}, but expected {len(grad_inputs)}")
+            grad_inputs = res
+        return tuple(grad_inputs[i] for i in self.input_pos)
