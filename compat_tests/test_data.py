@@ -124,5 +124,35 @@ def test_iterable_dataset():
 def test_loader_argument_errors():
     with pytest.raises(ValueError, match="sampler option is mutually exclusive with shuffle"):
         lud.DataLoader(range(3), sampler=lud.SequentialSampler(range(3)), shuffle=True)
-    with pytest.raises(NotImplementedError, match="num_workers=2"):
-        lud.DataLoader(range(3), num_workers=2)
+    with pytest.raises(ValueError, match="num_workers option should be non-negative"):
+        lud.DataLoader(range(3), num_workers=-1)
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (2, 3, False),
+                                                  (9, 3, True), (7, 4, False)])
+def test_distributed_sampler(n, replicas, drop_last):
+    from torch.utils.data.distributed import DistributedSampler as TDS
+
+    from torchlike.utils.data.distributed import DistributedSampler as LDS
+    for rank in range(replicas):
+        t = TDS(range(n), num_replicas=replicas, rank=rank, shuffle=False, drop_last=drop_last)
+        lo = LDS(range(n), num_replicas=replicas, rank=rank, shuffle=False, drop_last=drop_last)
+        assert list(lo) == list(t) and len(lo) == len(t)
+    shards = [list(LDS(range(n), num_replicas=replicas, rank=r, seed=3, drop_last=drop_last))
+              for r in range(replicas)]
+    flat = sorted(i for s in shards for i in s)
+    assert len(flat) == len(shards[0]) * replicas and set(flat) <= set(range(n))
+    if not drop_last:
+        assert set(flat) == set(range(n))
+    s = LDS(range(n), num_replicas=replicas, rank=0, seed=3, drop_last=drop_last)
+    assert list(s) == shards[0]
+    s.set_epoch(1)
+    assert n < 4 or list(s) != shards[0]
+
+
+def test_distributed_sampler_errors():
+    from torchlike.utils.data.distributed import DistributedSampler as LDS
+    with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):
+        LDS(range(4), num_replicas=3, rank=3)
+    with pytest.raises(RuntimeError, match="Requires distributed package to be available"):
+        LDS(range(4))

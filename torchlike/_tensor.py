@@ -131,6 +131,8 @@ class Tensor:
         arr = self._arr
         if _is_tracer(arr):
             return _device.device("cpu") if not _device.gpu_devices() else _device.device("cuda", 0)
+        if isinstance(arr, np.ndarray):  # a host-mode DataLoader sample (utils.data._worker)
+            return _device.device("cpu")
         return _device.from_jax(next(iter(arr.devices())))
 
     @property

@@ -1,3 +1,4 @@
-"""torchlike.vision: torchvision's datasets and transforms (``import torchlike.vision as torchvision``)."""
+"""torchlike.vision: torchvision's datasets, transforms and utils (``import torchlike.vision as
+torchvision``)."""
 
-from . import datasets, transforms  # noqa: F401
+from . import datasets, transforms, utils  # noqa: F401

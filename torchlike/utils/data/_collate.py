@@ -1,55 +1,58 @@
 """torchlike implementation of ``default_collate``/``default_convert``.
 
-Tensor samples are stacked on the host (numpy) and moved to the device once per batch."""
+Samples are stacked on the host (numpy) and the batch becomes a device array once. In a worker
+process the batch stays numpy-backed: it is pickled to the main process as numpy and becomes a
+device array there (see ``_worker``).
+"""
 
 from __future__ import annotations
 
 import collections.abc
-import re
 
 import jax.numpy as jnp
 import numpy as np
 
+from ..._tensor import Tensor
+from ._worker import _state
+
 __all__ = ["default_collate", "default_convert"]
 
-_np_str = re.compile(r"[SaUO]")
 _ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
         "found {}")
 
 
+def wrap(arr: np.ndarray):
+    """A Tensor around host array ``arr``: numpy-backed in a worker, a device array otherwise."""
+    return Tensor._wrap(arr if _state.worker else jnp.asarray(arr))
+
+
 def _stack(tensors):
     from ... import stack
-    from ..._tensor import Tensor
     if any(t.requires_grad for t in tensors):
         return stack(tensors, 0)
     first = tensors[0]
-    if any(t.shape != first.shape for t in tensors):
-        raise RuntimeError(f"stack expects each tensor to be equal size, but got "
-                           f"{list(first.shape)} at entry 0 and "
-                           f"{list(next(t.shape for t in tensors if t.shape != first.shape))} "
-                           f"at entry 1")
-    return Tensor._wrap(jnp.asarray(np.stack([np.asarray(t._data) for t in tensors])))
+    for i, t in enumerate(tensors):
+        if t.shape != first.shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(first.shape)} at entry 0 and {list(t.shape)} at entry {i}")
+    return wrap(np.stack([np.asarray(t._data) for t in tensors]))
 
 
 def default_collate(batch):
     """torchlike implementation of :func:`torch.utils.data.default_collate`."""
-    from ... import tensor
-    from ..._tensor import Tensor
     elem = batch[0]
     if isinstance(elem, Tensor):
         return _stack(batch)
-    if isinstance(elem, np.ndarray) and elem.dtype.kind not in "SaUO":
-        return Tensor._wrap(jnp.asarray(np.stack(batch)))
-    if isinstance(elem, np.generic) and elem.dtype.kind not in "SaUO":
-        return tensor(np.array(batch))
     if isinstance(elem, (np.ndarray, np.generic)):
-        raise TypeError(_ERR.format(elem.dtype))
+        if elem.dtype.kind in "SaUO":
+            raise TypeError(_ERR.format(elem.dtype))
+        return wrap(np.stack(batch) if isinstance(elem, np.ndarray) else np.array(batch))
     if isinstance(elem, bool):
-        return tensor(batch)
+        return wrap(np.array(batch, dtype=np.bool_))
     if isinstance(elem, float):
-        return tensor(batch, dtype=np.float64)
+        return wrap(np.array(batch, dtype=np.float64))
     if isinstance(elem, int):
-        return tensor(batch)
+        return wrap(np.array(batch, dtype=np.int64))
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
@@ -75,15 +78,17 @@ def default_collate(batch):
 
 def default_convert(data):
     """torchlike implementation of :func:`torch.utils.data.default_convert` (numpy → Tensor)."""
-    from ..._tensor import Tensor
     if isinstance(data, Tensor):
+        if isinstance(data._arr, np.ndarray) and not _state.worker:  # a host-mode sample
+            return wrap(data._arr)
         return data
-    if isinstance(data, np.ndarray) and data.dtype.kind not in "SaUO":
-        return Tensor._wrap(jnp.asarray(data))
-    if isinstance(data, np.generic) and data.dtype.kind not in "SaUO":
-        return Tensor._wrap(jnp.asarray(data))
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind not in "SaUO":
+        return wrap(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
-        return type(data)({k: default_convert(v) for k, v in data.items()})
+        try:
+            return type(data)({k: default_convert(v) for k, v in data.items()})
+        except TypeError:
+            return {k: default_convert(v) for k, v in data.items()}
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):

@@ -7,8 +7,20 @@ import itertools
 import math
 import warnings
 
-__all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
-           "ChainDataset", "Subset", "random_split"]
+import numpy as np
+
+from ._worker import host_tensor, in_host_mode
+
+__all__ = [
+    "ChainDataset",
+    "ConcatDataset",
+    "Dataset",
+    "IterableDataset",
+    "StackDataset",
+    "Subset",
+    "TensorDataset",
+    "random_split",
+]
 
 
 class Dataset:
@@ -39,7 +51,16 @@ class TensorDataset(Dataset):
             raise AssertionError("Size mismatch between tensors")
         self.tensors = tensors
 
+    def _prepare_host(self) -> None:
+        """Before forking DataLoader workers: fetch the tensors' host copies, which JAX caches on
+        the (immutable) arrays, so that the workers index them without calling into JAX."""
+        for t in self.tensors:
+            np.asarray(t._data)
+
     def __getitem__(self, index):
+        if in_host_mode():  # a DataLoader fetch: index on the host, no per-sample device work
+            return tuple(host_tensor(np.asarray(np.asarray(t._data)[index]))
+                         for t in self.tensors)
         return tuple(t[index] for t in self.tensors)
 
     def __len__(self) -> int:
@@ -136,7 +157,7 @@ def random_split(dataset, lengths, generator=None) -> list[Subset]:
     lengths = list(lengths)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         n = len(dataset)
-        sizes = [int(math.floor(n * frac)) for frac in lengths]
+        sizes = [math.floor(n * frac) for frac in lengths]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
         for i, s in enumerate(sizes):

@@ -15,7 +15,7 @@ import numpy as np
 from .utils import URL_ERRORS, check_integrity, download_and_extract_archive
 from .vision import VisionDataset
 
-__all__ = ["MNIST", "FashionMNIST", "KMNIST"]
+__all__ = ["KMNIST", "MNIST", "FashionMNIST"]
 
 try:
     from PIL import Image as _PIL_IMAGE

@@ -12,8 +12,13 @@ import urllib.error
 import urllib.request
 import zipfile
 
-__all__ = ["calculate_md5", "check_integrity", "download_url", "extract_archive",
-           "download_and_extract_archive"]
+__all__ = [
+    "calculate_md5",
+    "check_integrity",
+    "download_and_extract_archive",
+    "download_url",
+    "extract_archive",
+]
 
 USER_AGENT = "torchlike"
 

@@ -6,6 +6,17 @@ import os
 
 from ...utils.data import Dataset
 
+try:
+    from PIL import Image as _PIL_IMAGE
+except ImportError:  # Pillow is optional (the "vision" extra): samples are then numpy arrays
+    _PIL_IMAGE = None
+
+
+def to_image(arr):
+    """An HxW(xC) uint8 array as torchvision's datasets return it: a PIL image when Pillow is
+    installed (the ``vision`` extra), otherwise the array itself."""
+    return arr if _PIL_IMAGE is None else _PIL_IMAGE.fromarray(arr)
+
 
 class VisionDataset(Dataset):
     def __init__(self, root=None, transforms=None, transform=None,
