@@ -5,8 +5,21 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .adam import weight_decay_parts
-from .optimizer import (Optimizer, _scalar_dtype, addcmul, cast, check_betas, check_impl_flags,
-                        check_lr, check_nonnegative, lerp, per_param, step_count, zeros)
+from .optimizer import (
+    Optimizer,
+    _scalar_dtype,
+    add,
+    addcmul,
+    cast,
+    check_betas,
+    check_impl_flags,
+    check_lr,
+    check_nonnegative,
+    lerp,
+    per_param,
+    step_count,
+    zeros,
+)
 
 __all__ = ["NAdam"]
 
@@ -54,9 +67,13 @@ class NAdam(Optimizer):
             v = addcmul(zeros(s, "exp_avg_sq", p) * cast(beta2, g), g, g, 1 - beta2)
             denom = jnp.sqrt(v / cast(1 - beta2 ** t, g)) + cast(eps, g)
             mp = mu_product.astype(jnp.float64)
-            u = (cast(-lr * (1.0 - mu) / (1.0 - mp), g) * g / denom
-                 + cast(-lr * mu_next / (1.0 - mp * mu_next), g) * m / denom)
-            return u, {"step": step, "mu_product": mu_product, "exp_avg": m, "exp_avg_sq": v}
+            # NOTE: torch applies the two terms as two addcdiv_ calls, each rounded into param
+            # (after the decoupled decay's param.mul_), so the rule returns the new parameter.
+            if decay and decoupled:
+                p = p * cast(1 - lr * hp["weight_decay"], p)
+            p = add(p, cast(-lr * (1.0 - mu) / (1.0 - mp), g) * g / denom)
+            p = add(p, cast(-lr * mu_next / (1.0 - mp * mu_next), g) * m / denom)
+            return p, {"step": step, "mu_product": mu_product, "exp_avg": m, "exp_avg_sq": v}
 
-        before, after = weight_decay_parts(hp, decay, decoupled, maximize)
-        return [*before, per_param(rule), *after]
+        before, _ = weight_decay_parts(hp, decay and not decoupled, False, maximize)
+        return [*before, per_param(rule, sets_params=True)]

@@ -52,6 +52,10 @@ _PROGRAMS: dict = {}
 # {id(group): hyperparameters} set by torchlike.compile while it traces a step: the values are jit
 # inputs (tracers), so a scheduler's new lr needs no recompilation.
 TRACED_HYPER: dict = {}
+# NOTE: EXACT=True reproduces torch's eager CPU rounding (float64 emulation of ATen's FMA kernels,
+# see fma/_wide); torchlike.compile sets it False while it traces a step, as torch.compile's
+# generated kernels also round differently from eager: plain float32 arithmetic, ~2x faster.
+EXACT = True
 
 
 class _RemovableHandle:
@@ -122,9 +126,13 @@ def check_impl_flags(foreach, fused, differentiable) -> None:
         raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
-def check_lr(lr) -> None:
+def check_tensor_lr(lr) -> None:
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
+
+
+def check_lr(lr) -> None:
+    check_tensor_lr(lr)
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
 
@@ -152,14 +160,20 @@ class PerParam(optax.GradientTransformation):
     """
 
 
-def per_param(rule: Callable) -> PerParam:
+class SetParams(PerParam):
+    """A :func:`per_param` rule that returns the new parameter instead of an update: for rules
+    whose later state reads the updated parameter (ASGD's average) or that update it in two
+    rounded steps as torch does (``param.mul_(1 - lr * wd)`` then ``param.add_(u, alpha=-lr)``)."""
+
+
+def per_param(rule: Callable, sets_params: bool = False) -> PerParam:
     def init(params):
         return [{} for _ in params]
 
     def update(updates, state, params=None):
         out = [rule(g, p, s) for g, p, s in zip(updates, params, state)]
         return [u for u, _ in out], [s for _, s in out]
-    return PerParam(init, update)
+    return (SetParams if sets_params else PerParam)(init, update)
 
 
 class ScaleByLR(optax.GradientTransformation):
@@ -193,7 +207,7 @@ def _wide(*xs):
     XLA cannot rewrite it (it contracts ``a * b + c`` into an FMA and ``a / sqrt(b)`` into
     ``a * rsqrt(b)``, which torch's separate kernels do not)."""
     dt = jnp.result_type(*xs)
-    if dt == jnp.float64 or not jnp.issubdtype(dt, jnp.floating):
+    if not EXACT or dt == jnp.float64 or not jnp.issubdtype(dt, jnp.floating):
         return None, dt
     return [_exact64(jnp.asarray(x)) for x in xs], dt
 
@@ -223,8 +237,8 @@ def div(a, b):
 def lerp(start, end, weight):
     """torch's ``start.lerp_(end, weight)`` with a scalar weight: ATen's two-sided formula."""
     w = cast(weight, start)
-    diff = end - start
-    return jnp.where(jnp.abs(w) < 0.5, fma(w, diff, start), fma(w - 1, diff, end))
+    low = jnp.abs(w) < 0.5  # a scalar: choose the formula's operands, compute one FMA
+    return fma(jnp.where(low, w, w - 1), end - start, jnp.where(low, start, end))
 
 
 def addcmul(x, t1, t2, value):
@@ -245,7 +259,7 @@ def zeros(s, key, p):
 
 def _program(cls, static):
     """One jitted update per (optimizer class, static flags); shapes/dtypes are JAX's cache key."""
-    key = (cls, static)
+    key = (cls, static, EXACT)
     fn = _PROGRAMS.get(key)
     if fn is None:
         def run(hp, params, grads, states):
@@ -257,16 +271,21 @@ def _program(cls, static):
             state0 = tuple(states if isinstance(t, PerParam) else t.init(params) for t in parts)
             updates, new = tx.update(grads, state0, params)
             new_states = next(s for t, s in zip(parts, new) if isinstance(t, PerParam))
+            if isinstance(parts[-1], SetParams):
+                return updates, new_states
             if fused_lr:
                 return [fma(cast(-hp["lr"], p), u, p) for p, u in zip(params, updates)], new_states
-            return optax.apply_updates(params, updates), new_states
+            # torch's param.add_/addcdiv_ round the update to the parameter's dtype, then add
+            return [add(p, u) for p, u in zip(params, updates)], new_states
         fn = _PROGRAMS[key] = jax.jit(run)
     return fn
 
 
 def _hyper_value(v):
     """A group hyperparameter as a Python float (traced as a weakly typed scalar by ``jax.jit``, so
-    it takes each parameter's dtype as a Python scalar does in torch)."""
+    it takes each parameter's dtype as a Python scalar does in torch); None stays None."""
+    if v is None:
+        return None
     if isinstance(v, (tuple, list)):
         return tuple(_hyper_value(x) for x in v)
     return float(v)
@@ -276,6 +295,8 @@ def _as_state_tensor(value, param, key):
     """torch's load-time policy: ``step`` keeps its dtype, float state takes the param's dtype."""
     if isinstance(value, dict):
         return {k: _as_state_tensor(v, param, k) for k, v in value.items()}
+    if isinstance(value, list):  # LBFGS's histories
+        return [_as_state_tensor(v, param, key) for v in value]
     if isinstance(value, Tensor):
         arr = value._data
     elif isinstance(value, (np.ndarray, np.generic, jax.Array)):

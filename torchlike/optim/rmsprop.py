@@ -59,7 +59,7 @@ class RMSprop(Optimizer):
                 buf = new["momentum_buffer"] = (
                     add(zeros(s, "momentum_buffer", p) * cast(momentum, g), div(g, avg)))
                 return buf, new
-            return cast(-lr, g) * g / avg, new
+            return div(cast(-lr, g) * g, avg), new
 
         before, _ = weight_decay_parts(hp, decay, False, maximize)
         apply_lr = [scale_by_learning_rate(lr)] if has_momentum else []

@@ -1,0 +1,248 @@
+"""torchlike implementation of :class:`torch.optim.LBFGS`.
+
+L-BFGS is driven by the closure and by Python decisions on scalars (line-search brackets, curvature
+tests, stopping rules), so unlike the other optimizers its ``step`` is not one jitted program: it
+runs eagerly on Tensors over the parameters flattened into one vector, with the same scalar types
+as torch (dot products stay 0-d Tensors; ``t`` is a float or a 0-d Tensor), so ``state`` and
+``state_dict`` hold what torch's hold.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .._tensor import Tensor
+from ..autograd.grad_mode import enable_grad, no_grad
+from .optimizer import Optimizer, cast, check_lr, fma
+
+__all__ = ["LBFGS"]
+
+
+def _scalar(x) -> float:
+    return x.item() if isinstance(x, Tensor) else x
+
+
+@jax.jit
+def _axpy(x, alpha, y):
+    """``x.add_(y, alpha=alpha)`` as ATen computes it (one FMA); ``alpha`` traced, so new values
+    do not recompile (the registry's ``add`` takes ``alpha`` as a static argument)."""
+    return fma(cast(alpha, y), y, x)
+
+
+def _add_(x: Tensor, y: Tensor, alpha) -> None:
+    x._set_arr(_axpy(x._data, float(_scalar(alpha)), y._data))
+
+
+def _cubic_minimum(x1, f1, g1, x2, f2, g2, bounds=None):
+    """The minimiser of the cubic through (x1, f1, g1) and (x2, f2, g2), clipped to ``bounds``
+    (default: the interval between the points); the bounds' midpoint if the cubic has none."""
+    lo, hi = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    disc = d1 ** 2 - g1 * g2
+    if disc < 0:
+        return (lo + hi) / 2.0
+    d2 = disc.sqrt()
+    if x1 <= x2:
+        x = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+    else:
+        x = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+    return min(max(x, lo), hi)
+
+
+def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9,
+                  max_ls=25):
+    """Line search for a step ``t`` along ``d`` satisfying the strong Wolfe conditions.
+
+    ``evaluate(t) -> (loss, flat_grad)`` at ``x + t * d``. Returns ``(loss, grad, t, evals)``.
+    """
+    d_norm = d.abs().max()
+    f_new, g_new = evaluate(t)
+    evals = 1
+    gtd_new = g_new.dot(d)
+    t_prev, f_prev, g_prev, gtd_prev = 0, f, g.clone(), gtd
+    done = False
+    ls_iter = 0
+    # phase 1: grow the step until an interval brackets a point satisfying the conditions
+    while ls_iter < max_ls:
+        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
+            pts, fs, gs, gtds = [t_prev, t], [f_prev, f_new], [g_prev, g_new.clone()], [
+                gtd_prev, gtd_new]
+            break
+        if abs(gtd_new) <= -c2 * gtd:
+            pts, fs, gs, done = [t], [f_new], [g_new], True
+            break
+        if gtd_new >= 0:
+            pts, fs, gs, gtds = [t_prev, t], [f_prev, f_new], [g_prev, g_new.clone()], [
+                gtd_prev, gtd_new]
+            break
+        t_next = _cubic_minimum(t_prev, f_prev, gtd_prev, t, f_new, gtd_new,
+                                bounds=(t + 0.01 * (t - t_prev), t * 10))
+        t_prev, f_prev, g_prev, gtd_prev = t, f_new, g_new.clone(), gtd_new
+        t = t_next
+        f_new, g_new = evaluate(t)
+        evals += 1
+        gtd_new = g_new.dot(d)
+        ls_iter += 1
+    if ls_iter == max_ls:
+        pts, fs, gs = [0, t], [f, f_new], [g, g_new]
+    # phase 2: zoom into the bracket
+    stalled = False
+    low, high = (0, 1) if fs[0] <= fs[-1] else (1, 0)
+    while not done and ls_iter < max_ls:
+        if abs(pts[1] - pts[0]) * d_norm < tolerance_change:
+            break
+        t = _cubic_minimum(pts[0], fs[0], gtds[0], pts[1], fs[1], gtds[1])
+        # keep t away from the bracket's ends unless the last try already made progress
+        span_hi, span_lo = max(pts), min(pts)
+        eps = 0.1 * (span_hi - span_lo)
+        if min(span_hi - t, t - span_lo) < eps:
+            if stalled or t >= span_hi or t <= span_lo:
+                t = span_hi - eps if abs(t - span_hi) < abs(t - span_lo) else span_lo + eps
+                stalled = False
+            else:
+                stalled = True
+        else:
+            stalled = False
+        f_new, g_new = evaluate(t)
+        evals += 1
+        gtd_new = g_new.dot(d)
+        ls_iter += 1
+        if f_new > (f + c1 * t * gtd) or f_new >= fs[low]:
+            pts[high], fs[high], gs[high], gtds[high] = t, f_new, g_new.clone(), gtd_new
+            low, high = (0, 1) if fs[0] <= fs[1] else (1, 0)
+        else:
+            if abs(gtd_new) <= -c2 * gtd:
+                done = True
+            elif gtd_new * (pts[high] - pts[low]) >= 0:
+                pts[high], fs[high], gs[high], gtds[high] = pts[low], fs[low], gs[low], gtds[low]
+            pts[low], fs[low], gs[low], gtds[low] = t, f_new, g_new.clone(), gtd_new
+    return fs[low], gs[low], pts[low], evals
+
+
+class LBFGS(Optimizer):
+    """torchlike implementation of :class:`torch.optim.LBFGS` (one parameter group; the step
+    needs the closure)."""
+
+    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
+                 tolerance_change=1e-9, history_size=100, line_search_fn=None) -> None:
+        check_lr(lr)
+        if max_eval is None:
+            max_eval = max_iter * 5 // 4
+        defaults = {"lr": lr, "max_iter": max_iter, "max_eval": max_eval,
+                    "tolerance_grad": tolerance_grad, "tolerance_change": tolerance_change,
+                    "history_size": history_size, "line_search_fn": line_search_fn}
+        super().__init__(params, defaults)
+        if len(self.param_groups) != 1:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        self._params = self.param_groups[0]["params"]
+
+    def _flat_grad(self) -> Tensor:
+        return Tensor._wrap(jnp.concatenate([
+            jnp.zeros(p._data.size, p._data.dtype) if p._grad is None
+            else p._grad._data.reshape(-1) for p in self._params]))
+
+    def _move(self, t, d: Tensor) -> None:
+        """``p += t * d`` for the parameters' slices of ``d`` (``p.add_(d, alpha=t)``)."""
+        offset = 0
+        for p in self._params:
+            n = p._data.size
+            piece = d._data[offset:offset + n].reshape(p._data.shape)
+            p._set_arr(_axpy(p._data, float(_scalar(t)), piece))
+            offset += n
+
+    @no_grad()
+    def step(self, closure):  # type: ignore[override]
+        """torchlike implementation of :meth:`torch.optim.LBFGS.step`."""
+        closure = enable_grad()(closure)
+        group = self.param_groups[0]
+        lr, max_iter, max_eval = _scalar(group["lr"]), group["max_iter"], group["max_eval"]
+        tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
+        state = self.state[self._params[0]]
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
+
+        orig_loss = closure()
+        loss = float(orig_loss)
+        evals = 1
+        state["func_evals"] += 1
+        flat_grad = self._flat_grad()
+        if flat_grad.abs().max() <= tol_grad:
+            return orig_loss
+
+        d, t = state.get("d"), state.get("t")
+        dirs, steps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        h_diag, prev_grad = state.get("H_diag"), state.get("prev_flat_grad")
+        prev_loss = state.get("prev_loss")
+        n_iter = 0
+        while n_iter < max_iter:
+            n_iter += 1
+            state["n_iter"] += 1
+            # the direction: steepest descent first, then the two-loop recursion over the history
+            if state["n_iter"] == 1:
+                d = flat_grad.neg()
+                dirs, steps, ro, h_diag = [], [], [], 1
+            else:
+                y = flat_grad.sub(prev_grad)
+                s = d.mul(t)
+                ys = y.dot(s)
+                if ys > 1e-10:
+                    if len(dirs) == group["history_size"]:
+                        del dirs[0], steps[0], ro[0]
+                    dirs.append(y)
+                    steps.append(s)
+                    ro.append(1.0 / ys)
+                    h_diag = ys / y.dot(y)
+                al = state.setdefault("al", [None] * group["history_size"])
+                q = flat_grad.neg()
+                for i in reversed(range(len(dirs))):
+                    al[i] = steps[i].dot(q) * ro[i]
+                    _add_(q, dirs[i], -al[i])
+                d = r = q.mul(h_diag)
+                for i in range(len(dirs)):
+                    be_i = dirs[i].dot(r) * ro[i]
+                    _add_(r, steps[i], al[i] - be_i)
+            if prev_grad is None:
+                prev_grad = flat_grad.clone()
+            else:
+                prev_grad.copy_(flat_grad)
+            prev_loss = loss
+            # the step length: scaled down on the very first iteration
+            t = min(1.0, 1.0 / flat_grad.abs().sum()) * lr if state["n_iter"] == 1 else lr
+            gtd = flat_grad.dot(d)
+            if gtd > -tol_change:
+                break
+            ls_evals = 0
+            if group["line_search_fn"] is not None:
+                if group["line_search_fn"] != "strong_wolfe":
+                    raise RuntimeError("only 'strong_wolfe' is supported")
+                x0 = [p._data for p in self._params]
+
+                def evaluate(step, x0=x0, d=d):
+                    self._move(step, d)
+                    value = float(closure())
+                    grad = self._flat_grad()
+                    for p, x in zip(self._params, x0):
+                        p._set_arr(x)
+                    return value, grad
+                loss, flat_grad, t, ls_evals = _strong_wolfe(evaluate, t, d, loss, flat_grad, gtd,
+                                                             max_ls=max_eval - evals)
+                self._move(t, d)
+                converged = flat_grad.abs().max() <= tol_grad
+            else:
+                self._move(t, d)
+                converged = False
+                if n_iter != max_iter:
+                    loss = float(closure())
+                    flat_grad = self._flat_grad()
+                    converged = flat_grad.abs().max() <= tol_grad
+                    ls_evals = 1
+            evals += ls_evals
+            state["func_evals"] += ls_evals
+            if (n_iter == max_iter or evals >= max_eval or converged
+                    or d.mul(t).abs().max() <= tol_change or abs(loss - prev_loss) < tol_change):
+                break
+
+        state.update(d=d, t=t, old_dirs=dirs, old_stps=steps, ro=ro, H_diag=h_diag,
+                     prev_flat_grad=prev_grad, prev_loss=prev_loss)
+        return orig_loss
