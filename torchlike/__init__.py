@@ -24,6 +24,7 @@ from . import autograd  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
 from . import special  # noqa: E402,F401
+from . import fft, signal  # noqa: E402,F401
 from ._tensor_str import set_printoptions, get_printoptions  # noqa: E402,F401
 
 

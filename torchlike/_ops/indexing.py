@@ -344,7 +344,7 @@ def index_put_(input, indices, values, accumulate=False):
 # -- gather / scatter -----------------------------------------------------------------------
 
 def _check_index(name, index):
-    if index.dtype not in (jnp.int64, jnp.int32):
+    if index.dtype not in (jnp.int64, jnp.int32) and not (index.size == 0 and name == "gather"):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
@@ -359,6 +359,8 @@ def _grid(index, dim, idx):
 def _gather(input, index, dim):
     _check_index("gather", index)
     d = shape._wrap(dim, input.ndim)
+    if index.size == 0:  # torch accepts any empty index
+        return jnp.zeros(index.shape, input.dtype)
     if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     for k in range(index.ndim):
@@ -401,6 +403,24 @@ def _scatter_core(input, d, index, src, mode):
     if mode == "amax":
         return at.max(src)
     return at.min(src)
+
+
+_DENSE_PROD_MAX = 1 << 24
+
+
+def _scatter_prod(base, d, index, src):
+    # NOTE: JAX has no gradient for a scatter-multiply with repeated indices; a dense (source x
+    # target) product has torch's gradient (zeros included). Used for small float problems only.
+    if not jnp.issubdtype(base.dtype, jnp.inexact) or index.size * base.size > _DENSE_PROD_MAX:
+        return _scatter_core(base, d, index, src, "multiply")
+    if base.ndim == 0:
+        target = jnp.zeros((index.size,), jnp.int64)
+    else:
+        coords = jnp.broadcast_arrays(*_grid(index, d, index))
+        target = jnp.ravel_multi_index(coords, base.shape, mode="wrap").ravel()
+    hit = target[:, None] == jnp.arange(base.size)
+    factors = jnp.prod(jnp.where(hit, jnp.reshape(src, (-1, 1)), 1), axis=0)
+    return base * jnp.reshape(factors, base.shape)
 
 
 @op("input index src", method=False, function=False, grad_name="ScatterBackward0")
@@ -448,7 +468,8 @@ def _scatter_reduce(input, index, src, dim, reduce, include_self):
             init = jnp.asarray(info.min if reduce == "amax" else info.max, input.dtype)
         base = _scatter_core(input, d, index, jnp.broadcast_to(init, index.shape), "set")
     mode = {"sum": "add", "mean": "add", "prod": "multiply"}.get(reduce, reduce)
-    out = _scatter_core(base, d, index, src, mode)
+    out = (_scatter_prod(base, d, index, src) if reduce == "prod" else
+           _scatter_core(base, d, index, src, mode))
     if reduce == "mean":
         ones = jnp.ones(index.shape, jnp.int64)
         count = _scatter_core(jnp.full(input.shape, int(include_self), jnp.int64), d, index, ones,

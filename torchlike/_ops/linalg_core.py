@@ -364,6 +364,12 @@ def tensordot(a, b, dims=2):
         if len(da) != len(db):
             raise RuntimeError("both dimension lists should have same length")
     for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y] and 1 in (a.shape[x], b.shape[y]):
+            # torch broadcasts a contracted dimension of size 1 against the other
+            if a.shape[x] == 1:
+                a = jnp.repeat(a, b.shape[y], axis=x)
+            else:
+                b = jnp.repeat(b, a.shape[x], axis=y)
         if a.shape[x] != b.shape[y]:
             shown = x - a.ndim if isinstance(dims, int) else x
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
@@ -572,7 +578,8 @@ FUNCTIONS["cartesian_prod"] = cartesian_prod
 def _vector_norm_raw(x, ord, axes, keepdim):
     """The vector ``ord``-norm over ``axes`` of real ``|x|``; gradient 0 where the norm is 0 (as
     torch), via ``where`` around the root."""
-    a = jnp.abs(x)
+    # NOTE: |x| as x * sign(x): gradient 0 at 0 (torch's subgradient; jnp.abs gives 1 there).
+    a = x * jnp.sign(x) if not jnp.iscomplexobj(x) else jnp.abs(x)
     if ord == math.inf:
         return jnp.max(a, axis=axes, keepdims=keepdim)
     if ord == -math.inf:
@@ -584,7 +591,10 @@ def _vector_norm_raw(x, ord, axes, keepdim):
     if ord == 2:
         s = jnp.sum(a * a, axis=axes, keepdims=keepdim)
     else:
-        s = jnp.sum(a ** ord, axis=axes, keepdims=keepdim)
+        # NOTE: 0 ** ord has an infinite derivative for ord < 1; torch's gradient there is 0.
+        nz = a != 0
+        powed = jnp.where(nz, jnp.where(nz, a, 1) ** ord, 0 if ord > 0 else jnp.inf)
+        s = jnp.sum(powed, axis=axes, keepdims=keepdim)
     zero = s == 0
     safe = jnp.where(zero, jnp.ones_like(s), s)
     root = jnp.sqrt(safe) if ord == 2 else safe ** (1.0 / ord)
@@ -699,6 +709,8 @@ _LINALG["matmul"] = matmul
 @op("A", name="linalg_det", method="det", function=False)
 def _det(A):
     _square_checks("linalg.det", A)
+    if A.shape[-1] == 0:
+        return jnp.ones(A.shape[:-2], A.dtype)
     return jnp.linalg.det(A)
 
 
@@ -892,7 +904,7 @@ def _pinv(A, *, atol=None, rtol=None, hermitian=False):
     if atol is None and rtol is None and not hermitian:
         return jnp.linalg.pinv(A)
     if hermitian:
-        w, v = jnp.linalg.eigh(A)
+        w, v = jnp.linalg.eigh(_uplo(A, "L"))
         S = jnp.abs(w)
         order = jnp.argsort(-S, axis=-1)
         tol = _tolerance(jnp.take_along_axis(S, order, -1), atol, rtol, A.shape)

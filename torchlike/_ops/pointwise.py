@@ -415,13 +415,37 @@ erf = _float_op("erf", lax.erf)
 erfc = _float_op("erfc", lax.erfc)
 erfinv = _float_op("erfinv", lax.erf_inv, inplace=True)
 lgamma = _float_op("lgamma", lax.lgamma, inplace=True)
+def _cot_derivative(x, n):
+    """The n-th derivative of ``pi * cot(pi * x)`` (nested JVPs of an elementwise function)."""
+    def f(y):
+        return math.pi / jnp.tan(math.pi * y)
+    for _ in range(n):
+        f = (lambda g: lambda y: jax.jvp(g, (y,), (jnp.ones_like(y),))[1])(f)
+    return f(x)
+
+
+def _polygamma_raw(n, x):
+    # NOTE: jax.scipy's polygamma (and digamma's derivative) are wrong for x < 0; the reflection
+    # formula psi_n(x) = (-1)^n psi_n(1 - x) - d^n/dx^n pi cot(pi x) moves x to the right half
+    # (in double precision: cot's derivatives near the poles need it).
+    dt, x = x.dtype, x.astype(jnp.float64)
+    left = x < 0.5
+    xr = jnp.where(left, 1 - x, x)
+    base = lax.digamma(xr) if n == 0 else jss.polygamma(n, xr)
+    refl = (-1) ** n * base - _cot_derivative(jnp.where(left, x, 0.25), n)
+    out = jnp.where(left, refl, base)
+    if n == 0:  # torch: digamma(+-0) is -+inf; the poles at negative integers are NaN
+        out = jnp.where(x == 0, jnp.copysign(jnp.inf, -x).astype(x.dtype), out)
+    return jnp.where(left & (x == jnp.floor(x)) & (x != 0), jnp.nan, out).astype(dt)
+
+
 def _digamma(x):
-    # torch: digamma(+-0) is -+inf (JAX gives NaN).
-    return jnp.where(x == 0, jnp.copysign(jnp.inf, -x).astype(x.dtype), lax.digamma(x))
+    return _polygamma_raw(0, x)
 
 
 digamma = _float_op("digamma", _digamma, inplace=True)
-i0 = _float_op("i0", jss.i0)
+i0 = _float_op("i0", lambda x: jss.i0e(x) * jnp.exp(_abs(x)),
+               doc=" (gradient 0 at 0, as torch)")
 sinc = _float_op("sinc", jnp.sinc)
 deg2rad = _float_op("deg2rad", jnp.deg2rad)
 rad2deg = _float_op("rad2deg", jnp.rad2deg)
@@ -446,9 +470,7 @@ def logit(input, eps=None):
 
 @op("input", promote="float", method=False, function=False, grad_name="PolygammaBackward0")
 def _polygamma(input, n):
-    if n == 0:
-        return _digamma(input)
-    return jss.polygamma(n, input)
+    return _polygamma_raw(n, input)
 
 
 def polygamma(n, input, *, out=None):
@@ -1011,3 +1033,171 @@ def _install_unary_dunders() -> None:
 
 _install_unary_dunders()
 pow = _pow_checked(pow)
+
+
+# -- reversed, number-theoretic and floating-point decomposition ops ----------------------------
+
+@op("input other", promote=_sub_promote, method=False, saves=False)
+def rsub(input, other, *, alpha=1):
+    """torchlike implementation of :func:`torch.rsub` (``other - alpha * input``)."""
+    return other - input * alpha if alpha != 1 else other - input
+
+
+_install._tensor_cls().__rdiv__ = _install._tensor_cls().__rtruediv__
+
+
+def _int_only(kernel, *arrs) -> None:
+    for a in arrs:
+        if not _is_int(a) or a.dtype == _BOOL:
+            _not_impl(kernel, a)
+
+
+@op("input other", promote=_ALL, inplace=True, differentiable=False)
+def gcd(input, other):
+    """torchlike implementation of :func:`torch.gcd`."""
+    _int_only("gcd_cpu", input)
+    return jnp.gcd(input, other)
+
+
+@op("input other", promote=_ALL, inplace=True, differentiable=False)
+def lcm(input, other):
+    """torchlike implementation of :func:`torch.lcm`."""
+    _int_only("lcm_cpu", input)
+    return jnp.lcm(input, other)
+
+
+@op("input", returns="mantissa exponent")
+def frexp(input):
+    """torchlike implementation of :func:`torch.frexp` (an int32 exponent, as torch)."""
+    if not _is_float(input):
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    _, e = jnp.frexp(input)
+    # NOTE: the mantissa as x * 2**-e (e constant) gives torch's gradient 2**-e.
+    scale = jnp.exp2(-e.astype(input.dtype))
+    finite = jnp.isfinite(input)
+    return jnp.where(finite, input * scale, input), jnp.where(finite, e, 0).astype(jnp.int32)
+
+
+@op("input other", promote=_ALL, inplace=True)
+def nextafter(input, other):
+    """torchlike implementation of :func:`torch.nextafter`."""
+    _no_int("nextafter_cpu", input)
+    nxt = jnp.nextafter(lax.stop_gradient(input), lax.stop_gradient(other))
+    # NOTE: torch's gradient is 1 w.r.t. input and 0 w.r.t. other (a step of one ulp).
+    return jnp.where(jnp.isfinite(input), nxt + (input - lax.stop_gradient(input)), nxt)
+
+
+# -- complex construction -------------------------------------------------------------------------
+
+def _complex_promote(name):
+    def promote(arrs, kinds):
+        _check_broadcast(arrs)
+        a, b = arrs
+        for x in arrs:
+            if not _is_float(x):
+                raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but "
+                                   f"got {_tn(a)} and {_tn(b)}")
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"Expected object of scalar type {_tn(a)} but got scalar type "
+                               f"{_tn(b)} for second argument")
+        return arrs
+    return promote
+
+
+def _to_complex(re, im):
+    dt = jnp.complex128 if re.dtype == jnp.float64 else jnp.complex64
+    return lax.complex(*jnp.broadcast_arrays(re, im)).astype(dt)
+
+
+@op("real imag", name="complex", promote=_complex_promote("complex"), method=False)
+def complex_(real, imag):
+    """torchlike implementation of :func:`torch.complex`."""
+    return _to_complex(real, imag)
+
+
+@op("abs angle", promote=_complex_promote("polar"), method=False)
+def polar(abs, angle):
+    """torchlike implementation of :func:`torch.polar`."""
+    return _to_complex(abs * jnp.cos(angle), abs * jnp.sin(angle))
+
+
+@op("input", method=False, saves=False)
+def view_as_real(input):
+    """torchlike implementation of :func:`torch.view_as_real` (a copy, not a view)."""
+    if not jnp.iscomplexobj(input):
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    return jnp.stack([jnp.real(input), jnp.imag(input)], axis=-1)
+
+
+@op("input", method=False, saves=False)
+def view_as_complex(input):
+    """torchlike implementation of :func:`torch.view_as_complex` (a copy, not a view)."""
+    if input.dtype not in (jnp.float32, jnp.float64, jnp.float16):
+        raise RuntimeError("view_as_complex is only supported for floating point tensors, but got "
+                           f"a tensor of scalar type: {_tn(input)}")
+    if input.ndim == 0 or input.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    return _to_complex(input[..., 0], input[..., 1])
+
+
+@op("input", saves=False, inplace=True, grad_name="ConjPhysicalBackward0")
+def conj_physical(input):
+    """torchlike implementation of :func:`torch.conj_physical`."""
+    return jnp.conj(input) if jnp.iscomplexobj(input) else input
+
+
+def _identity(name):
+    def fn(input):
+        return input
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"torchlike implementation of :func:`torch.{name}` (conjugation and negation are "
+                  f"never lazy here, so this returns ``input``).")
+    FUNCTIONS[name] = fn
+    setattr(_install._tensor_cls(), name, fn)
+
+
+_identity("resolve_conj")
+_identity("resolve_neg")
+
+
+# -- membership -----------------------------------------------------------------------------------
+
+@op("elements test_elements", promote="all", method=False, differentiable=False)
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """torchlike implementation of :func:`torch.isin`."""
+    hit = jnp.any(elements[..., None] == jnp.ravel(test_elements), axis=-1)
+    return ~hit if invert else hit
+
+
+# -- more special functions -----------------------------------------------------------------------
+
+@op("input other", promote=_FLOAT, inplace=True, differentiable=False)
+def igamma(input, other):
+    """torchlike implementation of :func:`torch.igamma` (no gradient, as torch's w.r.t. input)."""
+    return jss.gammainc(input, other)
+
+
+@op("input other", promote=_FLOAT, inplace=True, differentiable=False)
+def igammac(input, other):
+    """torchlike implementation of :func:`torch.igammac`."""
+    return jss.gammaincc(input, other)
+
+
+_special("gammainc", FUNCTIONS["igamma"])
+_special("gammaincc", FUNCTIONS["igammac"])
+
+
+@op("input", promote="float", inplace=True)
+def mvlgamma(input, p):
+    """torchlike implementation of :func:`torch.mvlgamma`.
+
+    torch raises when an element is not greater than ``(p - 1) / 2``; that check depends on the
+    values, so here such elements give the (NaN or inf) value of the formula instead."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    i = jnp.arange(p, dtype=input.dtype) / 2
+    const = p * (p - 1) / 4 * math.log(math.pi)
+    return jnp.sum(lax.lgamma(input[..., None] - i), axis=-1) + jnp.asarray(const, input.dtype)
+
+
+_special("multigammaln", FUNCTIONS["mvlgamma"])

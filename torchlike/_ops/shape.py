@@ -603,7 +603,7 @@ def unbind(input, dim=0):
     outs = dispatch(_unbind.entry, (input,), (d,))
     for i, o in enumerate(outs):
         _view.mark_view(o, input, _SELECT, (d, i))
-    return outs
+    return _view.mark_multi(outs, "Unbind")
 
 
 def _split_dim(input, dim):
@@ -622,14 +622,16 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {d}), but got split_sizes="
                                f"{list(sizes)}")
-        return _views(dispatch(_split_sizes.entry, (tensor,), (d, sizes)), tensor, d, sizes)
+        return _view.mark_multi(_views(dispatch(_split_sizes.entry, (tensor,), (d, sizes)),
+                                       tensor, d, sizes), "SplitWithSizes")
     k = operator.index(split_size_or_sections)
     if k < 0 or (k == 0 and n != 0):
         raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
                            f"size of {n}" if k == 0 else
                            f"split expects split_size be non-negative, but got split_size={k}")
     sizes = (k,) * (n // k) + ((n % k,) if n % k else ()) if n else (0,)
-    return _views(dispatch(_split.entry, (tensor,), (d, sizes)), tensor, d, sizes)
+    return _view.mark_multi(_views(dispatch(_split.entry, (tensor,), (d, sizes)), tensor, d,
+                                   sizes), "Split")
 
 
 def chunk(input, chunks, dim=0):

@@ -1,0 +1,5 @@
+"""torchlike implementation of :mod:`torch.signal`."""
+
+from __future__ import annotations
+
+from . import windows  # noqa: F401
