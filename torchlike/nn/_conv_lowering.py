@@ -8,7 +8,11 @@ kernel offset, ``dW[:, :, k] = sum_{n, positions} dY * X_shifted_by_k``, is much
 dot is fast), while building an im2col patch matrix for the forward is not (XLA's CPU concatenate of
 the shifted windows costs more than the convolution).
 
-So the convolution is a ``jax.custom_jvp`` whose tangent is the sum of the two linear maps, each in
+For ungrouped 2-D convolutions im2col is used when its patch matrix is not too large: with the
+windows in channels-last order the concatenation is cheap, the forward then costs about what XLA's
+convolution costs and the backward (matmuls and pad-adds) a half to a quarter of XLA's (table in
+the README, ``benchmarks/bench_conv.py``). Otherwise the convolution is a ``jax.custom_jvp`` whose
+tangent is the sum of the two linear maps, each in
 its faster form: ``conv(dX, W)`` through XLA and ``sum_k dW[:, :, k] . X_shifted_by_k`` as per-offset
 einsums. Reverse mode transposes that tangent, so the input gradient is XLA's and the weight gradient
 comes from the einsums; no gradient formula is written by hand, and forward mode (``jacfwd``) and
@@ -53,10 +57,42 @@ def _by_offsets(x, w, stride, pads, dilation, groups):
     return y.reshape((b, o) + tuple(out))
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4, 5))
+_IM2COL_MAX = 1 << 26  # elements of the patch matrix (256 MiB in float32) before falling back
+
+
 def conv(x, w, stride, pads, dilation, groups):
-    """``lax.conv_general_dilated`` in torch's layout (N, C, *spatial) x (O, C/groups, *kernel);
-    ``stride``/``dilation`` tuples, ``pads`` a tuple of (low, high) pairs."""
+    """A convolution in torch's layout (N, C, *spatial) x (O, C/groups, *kernel); ``stride`` and
+    ``dilation`` tuples, ``pads`` a tuple of (low, high) pairs. Ungrouped 2-D convolutions whose
+    patch matrix fits ``_IM2COL_MAX`` go through im2col (channels-last windows, one matmul: its
+    forward costs what XLA's convolution costs, its backward a half to a quarter), the rest
+    through :func:`conv_xla`."""
+    if x.ndim == 4 and groups == 1:
+        n, c = x.shape[:2]
+        out = [(x.shape[2 + i] + sum(pads[i]) - dilation[i] * (w.shape[2 + i] - 1) - 1)
+               // stride[i] + 1 for i in range(2)]
+        if n * out[0] * out[1] * c * w.shape[2] * w.shape[3] <= _IM2COL_MAX:
+            return _im2col2d(x, w, stride, pads, dilation, out)
+    return conv_xla(x, w, stride, pads, dilation, groups)
+
+
+def _im2col2d(x, w, stride, pads, dilation, out):
+    """The k*k strided windows of the padded channels-last input side by side, times the kernel
+    as a (k*k*C, O) matrix; autodiff of it gives matmuls and pad-adds, which XLA's CPU backend
+    runs much faster than its convolution's transposes."""
+    o, c, kh, kw = w.shape
+    ho, wo = out
+    xh = jnp.pad(x, ((0, 0), (0, 0), *pads)).transpose(0, 2, 3, 1)
+    wins = [xh[:, i * dilation[0]:i * dilation[0] + stride[0] * (ho - 1) + 1:stride[0],
+               j * dilation[1]:j * dilation[1] + stride[1] * (wo - 1) + 1:stride[1], :]
+            for i in range(kh) for j in range(kw)]
+    cols = wins[0] if len(wins) == 1 else jnp.concatenate(wins, axis=-1)
+    y = cols.reshape(-1, kh * kw * c) @ w.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)
+    return y.reshape(x.shape[0], ho, wo, o).transpose(0, 3, 1, 2)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4, 5))
+def conv_xla(x, w, stride, pads, dilation, groups):
+    """XLA's convolution, with the weight tangent (and so the weight gradient) by offsets."""
     return _xla(x, w, stride, pads, dilation, groups)
 
 
@@ -74,4 +110,4 @@ def _conv_jvp(stride, pads, dilation, groups, primals, tangents):
     return y, parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
 
-conv.defjvp(_conv_jvp, symbolic_zeros=True)
+conv_xla.defjvp(_conv_jvp, symbolic_zeros=True)
