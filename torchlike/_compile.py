@@ -447,8 +447,10 @@ class _CompiledFunction:
 def _collect(state, ins, grads_before, opt_before, result):
     """The outputs of a trace (new arrays) and the static facts needed to write them back."""
     # Unchanged state goes out as it came in: XLA aliases the donated buffer, nothing is copied.
-    new_arrs = [t._data for t in state.tensors]
+    # Unchanged arguments (not donated) do not go out at all: that would copy them.
     changed = tuple(t._arr is not a for t, a in zip(state.tensors, ins))
+    new_arrs = [t._data if c or i >= state.n_args else None
+                for i, (t, c) in enumerate(zip(state.tensors, changed))]
     grad_kinds, grad_arrs = [], []
     for h, before in zip(state.holders, grads_before):
         g = h._grad
@@ -496,7 +498,7 @@ def _write_back(state, meta, out):
     for t, a, c in zip(state.tensors, new_arrs, changed):
         if c:
             _write(t, a)
-        else:
+        elif a is not None:
             t._arr = a
     for h, kind, a in zip(state.holders, grad_kinds, grad_arrs):
         if kind == 0:

@@ -17,6 +17,7 @@ over the destination only when complete.
 
 from __future__ import annotations
 
+import _compat_pickle
 import collections
 import io
 import os
@@ -149,8 +150,8 @@ def _is_parameter(t) -> bool:
     return nn is not None and isinstance(t, nn.Parameter)
 
 
-def _zip_bytes(name: str, pkl: bytes, records: list) -> bytes:
-    buf = io.BytesIO()
+def _write_zip(buf, name: str, pkl: bytes, records: list) -> None:
+    """Write the archive to ``buf``, a seekable binary file positioned at its start."""
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
         def put(rel: str, data: bytes, align: bool = False) -> None:
             info = zipfile.ZipInfo(f"{name}/{rel}", date_time=(1980, 1, 1, 0, 0, 0))
@@ -168,7 +169,6 @@ def _zip_bytes(name: str, pkl: bytes, records: list) -> bytes:
             put(f"data/{key}", arr.astype(arr.dtype.newbyteorder("<")).tobytes(), align=True)
         put("version", b"3\n")
         put(".data/serialization_id", uuid.uuid4().hex.encode().ljust(40, b"0")[:40])
-    return buf.getvalue()
 
 
 def save(obj, f, pickle_module=pickle, pickle_protocol: int = DEFAULT_PROTOCOL,
@@ -185,12 +185,15 @@ def save(obj, f, pickle_module=pickle, pickle_protocol: int = DEFAULT_PROTOCOL,
     if isinstance(f, (str, os.PathLike)):
         path = os.fspath(f)
         name = os.path.splitext(os.path.basename(path))[0] or "archive"
-        data = _zip_bytes(name, pkl.getvalue(), records)
         d = os.path.dirname(os.path.abspath(path))
+        # NOTE: the archive streams into ".<basename>.<random>.tmp" next to the target, which
+        # os.replace swaps in only once complete and fsynced. A process killed meanwhile leaves
+        # the previous file intact plus that hidden .tmp leftover (never removed automatically:
+        # it may belong to a concurrent save).
         fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(data)
+                _write_zip(out, name, pkl.getvalue(), records)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, path)
@@ -199,7 +202,9 @@ def save(obj, f, pickle_module=pickle, pickle_protocol: int = DEFAULT_PROTOCOL,
                 os.remove(tmp)
             raise
     else:
-        f.write(_zip_bytes("archive", pkl.getvalue(), records))
+        buf = io.BytesIO()  # file objects need not be seekable
+        _write_zip(buf, "archive", pkl.getvalue(), records)
+        f.write(buf.getvalue())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,9 +235,28 @@ class _StorageType:
         self.dtype = getattr(_dtype, dtype_name)
 
 
+def _check_storage_bounds(numel: int, offset, size, stride) -> None:
+    """Reject a view reaching outside its storage (a crafted file could otherwise read memory
+    past the buffer), with the errors torch raises for the same files."""
+    size, stride, offset = [int(s) for s in size], [int(s) for s in stride], int(offset)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: sizes={size}, "
+                           f"strides={stride}")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {size}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={size} and "
+                           f"strides={stride}")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    if 0 not in size and offset + 1 + sum((n - 1) * s for n, s in zip(size, stride)) > numel:
+        raise RuntimeError("Trying to resize storage that is not resizable")
+
+
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
                        metadata=None):
     arr, device = storage
+    _check_storage_bounds(arr.size, storage_offset, size, stride)
     itemsize = arr.dtype.itemsize
     if len(size) == 0:
         view = arr[storage_offset:storage_offset + 1].reshape(())
@@ -258,6 +282,19 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
     return p
 
 
+def _rebuild_from_type_v2(func, new_type, args, state):
+    """torch writes this for a tensor carrying Python attributes (``t.note = ...``)."""
+    if new_type is not Tensor:
+        raise pickle.UnpicklingError(f"torchlike.load: tensor subclass {new_type!r} is not "
+                                     f"supported")
+    t = func(*args)
+    if isinstance(state, tuple):  # (__dict__ state, __slots__ state)
+        state = {**(state[0] or {}), **(state[1] or {})}
+    for k, v in (state or {}).items():
+        setattr(t, k, v)
+    return t
+
+
 def _rebuild_device(s):
     return _device.device(s)
 
@@ -267,7 +304,11 @@ def _torch_global(module: str, name: str):
     if module == "torch._utils":
         return {"_rebuild_tensor_v2": _rebuild_tensor_v2, "_rebuild_parameter": _rebuild_parameter,
                 "_rebuild_parameter_with_state": _rebuild_parameter_with_state}.get(name)
+    if module == "torch._tensor" and name == "_rebuild_from_type_v2":
+        return _rebuild_from_type_v2
     if module == "torch":
+        if name == "Tensor":
+            return Tensor
         if name in _STORAGE_DTYPES:
             return _StorageType(_STORAGE_DTYPES[name])
         if name == "device":
@@ -280,27 +321,42 @@ def _torch_global(module: str, name: str):
     return None
 
 
+# torch's weights_only allowlist outside the torch namespace (nothing more: a file loads in
+# torchlike exactly when it loads in torch)
 _SAFE_BUILTINS = {("collections", "OrderedDict"): collections.OrderedDict,
-                  ("builtins", "set"): set, ("builtins", "frozenset"): frozenset,
-                  ("builtins", "slice"): slice, ("builtins", "complex"): complex,
-                  ("builtins", "bytearray"): bytearray, ("builtins", "tuple"): tuple,
-                  ("builtins", "list"): list, ("builtins", "dict"): dict,
-                  ("builtins", "int"): int, ("builtins", "float"): float,
-                  ("builtins", "bool"): bool, ("builtins", "str"): str}
+                  ("collections", "Counter"): collections.Counter,
+                  ("builtins", "set"): set, ("builtins", "complex"): complex,
+                  ("builtins", "bytearray"): bytearray}
+
+
+# Never loadable under weights_only, even when allowlisted (as in torch).
+_BLOCKED_MODULES = ("sys", "os", "posix", "nt")
+_UNSAFE_MESSAGE = (
+    "In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` "
+    "from `False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will "
+    "likely succeed, but it can result in arbitrary code execution. Do it only if you got the "
+    "file from a trusted source.")
+_DOCS_MESSAGE = (
+    "\n\nCheck the documentation of torch.load to learn more about types accepted by default "
+    "with weights_only https://pytorch.org/docs/stable/generated/torch.load.html.")
 
 
 def _weights_only_error(module: str, name: str) -> pickle.UnpicklingError:
+    """torch's error (class and message) for a global refused by ``weights_only=True``."""
+    if module in _BLOCKED_MODULES:
+        return pickle.UnpicklingError(
+            f"Weights only load failed. {_UNSAFE_MESSAGE}\n\n\nTrying to load unsupported "
+            f"GLOBAL {module}.{name} whose module {module} is blocked.{_DOCS_MESSAGE}")
+    full = name if module == "builtins" else f"{module}.{name}"
     return pickle.UnpicklingError(
-        f"Weights only load failed. This file can still be loaded, to do so you have two options, "
-        f"\x1b[1mdo those steps only if you trust the source of the checkpoint\x1b[0m. \n\t(1) "
-        f"In PyTorch 2.6, we changed the default value of the `weights_only` argument in "
-        f"`torch.load` from `False` to `True`. Re-running `torch.load` with `weights_only` set "
-        f"to `False` will likely succeed, but it can result in arbitrary code execution. Do it "
-        f"only if you got the file from a trusted source.\n\t(2) Alternatively, to load with "
-        f"`weights_only=True` please check the recommended steps in the following error message."
-        f"\n\tWeightsUnpickler error: Unsupported global: GLOBAL {module}.{name} was not an "
-        f"allowed global by default. Please use `torch.serialization.add_safe_globals([{name}])` "
-        f"to allowlist this global if you trust this class/function.")
+        "Weights only load failed. This file can still be loaded, to do so you have two options, "
+        "\x1b[1mdo those steps only if you trust the source of the checkpoint\x1b[0m. "
+        f"\n\t(1) {_UNSAFE_MESSAGE}\n\t(2) Alternatively, to load with `weights_only=True` "
+        "please check the recommended steps in the following error message.\n\tWeightsUnpickler "
+        f"error: Unsupported global: GLOBAL {full} was not an allowed global by default. Please "
+        f"use `torch.serialization.add_safe_globals([{full}])` or the "
+        f"`torch.serialization.safe_globals([{full}])` context manager to allowlist this global "
+        f"if you trust this class/function.{_DOCS_MESSAGE}")
 
 
 class _Unpickler(pickle.Unpickler):
@@ -312,6 +368,11 @@ class _Unpickler(pickle.Unpickler):
         self.loaded: dict = {}
 
     def find_class(self, module: str, name: str):
+        # NOTE: protocol 2 (torch's and ours) spells Python 2 names (__builtin__.set); map them
+        # as the stdlib's find_class does (harmless for newer protocols, which never use them).
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         g = _torch_global(module, name)
         if g is not None:
             return g
@@ -321,6 +382,8 @@ class _Unpickler(pickle.Unpickler):
             import _codecs
             return _codecs.encode
         full = f"{module}.{name}"
+        if self.weights_only and module in _BLOCKED_MODULES:
+            raise _weights_only_error(module, name)
         if full in _SAFE_GLOBALS:
             return _SAFE_GLOBALS[full]
         if self.weights_only:

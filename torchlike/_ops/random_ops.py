@@ -111,6 +111,8 @@ def _bernoulli(key, input, p):
         raise _not_impl("bernoulli_tensor_cpu_p_", input.dtype)
     key, k = _split(key)
     prob = input if p is None else p
+    if p is not None and input.dtype != jnp.float64:  # a scalar p: 32-bit uniforms suffice
+        prob = prob.astype(jnp.float32)
     u = jax.random.uniform(k, input.shape, prob.dtype)
     return key, lax.stop_gradient((u < prob).astype(input.dtype))
 

@@ -402,7 +402,10 @@ def _dropout(key, input, p, mask_shape, alpha):
     """``(new_key, output)``: a Bernoulli(1 - p) keep-mask of ``mask_shape`` (broadcast over the
     input), scaled as torch scales it; ``alpha`` selects alpha dropout."""
     keys = jax.random.split(key)
-    keep = jax.random.bernoulli(keys[1], 1.0 - p, mask_shape).astype(input.dtype)
+    # NOTE: the keep probability in float32 (float64 only for float64 inputs): with x64 on, a Python
+    # float would make JAX draw 64-bit uniforms, twice the random bits and compute.
+    q = jnp.asarray(1.0 - p, jnp.float64 if input.dtype == jnp.float64 else jnp.float32)
+    keep = jax.random.bernoulli(keys[1], q, mask_shape).astype(input.dtype)
     if alpha:
         a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
         return keys[0], input * (keep * a) + ((keep - 1) * (_ALPHA * a) + _ALPHA * a * p)
@@ -2524,3 +2527,134 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     """torchlike implementation of :func:`torch.nn.functional.threshold_`."""
     return inplace_call(_threshold.entry, (input,), (threshold, value))
+
+
+# -- feature alpha dropout, power-average pooling, max unpooling --------------------------------
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.feature_alpha_dropout`; the mask is
+    drawn from torchlike's default Generator."""
+    p = _check_p(p)
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if p == 1:
+        zero = input * 0
+        if inplace:
+            check_inplace(input)
+            assign(input, zero)
+            return input
+        return zero
+    mask = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return _run_dropout(input, p, training, inplace, mask, True)
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, n, avg, maxp):
+    if norm_type == float("inf"):
+        return maxp(input.abs(), kernel_size, stride, 0, 1, ceil_mode=ceil_mode)
+    if norm_type == -float("inf"):
+        return -maxp(-input.abs(), kernel_size, stride, 0, 1, ceil_mode=ceil_mode)
+    if stride is not None:
+        out = avg(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    else:
+        out = avg(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    k = math.prod(_tup(kernel_size, n))
+    return (out.sign() * relu(out.abs())).mul(k).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.lp_pool1d`."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1, avg_pool1d, max_pool1d)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.lp_pool2d`."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2, avg_pool2d, max_pool2d)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.lp_pool3d`."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3, avg_pool3d, max_pool3d)
+
+
+def _unpool_output_size(input, kernel_size, stride, padding, output_size) -> tuple:
+    n = len(kernel_size)
+    default = [(input.shape[-n + d] - 1) * stride[d] + kernel_size[d] - 2 * padding[d]
+               for d in range(n)]
+    if output_size is None:
+        return tuple(default)
+    if len(output_size) == n + 2:
+        output_size = output_size[2:]
+    if len(output_size) != n:
+        raise ValueError(f"output_size should be a sequence containing {n} or {n + 2} elements, "
+                         f"but it has a length of '{len(output_size)}'")
+    for d in range(n):
+        lo, hi = default[d] - stride[d], default[d] + stride[d]
+        if not lo < output_size[d] < hi:
+            raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {lo} '
+                             f"and {hi})")
+    return tuple(int(s) for s in output_size)
+
+
+@_raw("input indices", grad_name="MaxUnpoolBackward0")
+def _max_unpool(input, indices, out_spatial):
+    n, c = input.shape[:2]
+    vals = input.reshape(n, c, -1)
+    idx = indices.reshape(n, c, -1)
+    out = jnp.zeros((n, c, math.prod(out_spatial)), input.dtype)
+    out = out.at[jnp.arange(n)[:, None, None], jnp.arange(c)[None, :, None], idx].set(vals)
+    return out.reshape((n, c) + out_spatial)
+
+
+def _max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, n, dims):
+    kernel_size = _tup(kernel_size, n)
+    stride = _tup(stride, n) if stride is not None else kernel_size
+    out_spatial = _unpool_output_size(input, kernel_size, stride, _tup(padding, n), output_size)
+    if indices.dtype != _dtype.int64:
+        raise RuntimeError("elements in indices should be type int64 but got: "
+                           f"{_tname(indices._data.dtype)}")
+    if tuple(input.shape) != tuple(indices.shape):
+        raise RuntimeError("Expected shape of indices to be same as that of the input tensor "
+                           f"({list(input.shape)}) but got indices tensor with shape: "
+                           f"{list(indices.shape)}")
+    if input.ndim not in dims:
+        raise RuntimeError(f"Input to max_unpooling{n}d should be a {dims[0]}d or {dims[1]}d "
+                           f"Tensor, but got a tensor with {input.ndim} dimensions.")
+    # NOTE: torch validates the index values; that needs them on the host (one transfer).
+    size = math.prod(out_spatial)
+    flat = np.asarray(indices._data).reshape(-1)
+    bad = np.flatnonzero((flat < 0) | (flat >= size))
+    if bad.size:
+        raise RuntimeError(f"Found an invalid max index: {flat[bad[0]]} (output volumes are of "
+                           f"size {'x'.join(str(s) for s in out_spatial)})")
+    if input.ndim == dims[1]:
+        return _max_unpool(input, indices, out_spatial)
+    return _max_unpool(input[None], indices[None], out_spatial)[0]
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.max_unpool1d`."""
+    kernel_size = _tup(kernel_size, 1)
+    stride = _tup(stride, 1) if stride is not None else kernel_size
+    out = _unpool_output_size(input, kernel_size, stride, _tup(padding, 1), output_size)
+    return _max_unpool_nd(input.unsqueeze(-1), indices.unsqueeze(-1), kernel_size + (1,),
+                          stride + (1,), (int(_tup(padding, 1)[0]), 0), out + (1,), 2,
+                          (3, 4)).squeeze(-1)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.max_unpool2d`."""
+    return _max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, 2, (3, 4))
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.functional.max_unpool3d`."""
+    return _max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, 3, (4, 5))
