@@ -2606,8 +2606,13 @@ def _max_unpool(input, indices, out_spatial):
     n, c = input.shape[:2]
     vals = input.reshape(n, c, -1)
     idx = indices.reshape(n, c, -1)
-    out = jnp.zeros((n, c, math.prod(out_spatial)), input.dtype)
-    out = out.at[jnp.arange(n)[:, None, None], jnp.arange(c)[None, :, None], idx].set(vals)
+    at = jnp.zeros((n, c, math.prod(out_spatial)), input.dtype).at[
+        jnp.arange(n)[:, None, None], jnp.arange(c)[None, :, None], idx]
+    # NOTE: torch's backward gathers the output gradient at every index, repeated ones included
+    # (overlapping pooling windows); JAX's scatter-set would send it to one duplicate only. The
+    # zero-valued term ``added - stop_gradient(added)`` carries the scatter-add (gather) gradient.
+    added = at.add(vals)
+    out = at.set(lax.stop_gradient(vals)) + (added - lax.stop_gradient(added))
     return out.reshape((n, c) + out_spatial)
 
 

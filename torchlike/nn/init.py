@@ -20,8 +20,10 @@ from .._random import _resolve
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
-__all__ = ["calculate_gain", "constant_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_",
-           "normal_", "ones_", "orthogonal_", "trunc_normal_", "uniform_", "xavier_normal_",
+__all__ = ["calculate_gain", "constant", "constant_", "dirac", "dirac_", "eye", "eye_",
+           "kaiming_normal", "kaiming_normal_", "kaiming_uniform", "kaiming_uniform_", "normal",
+           "normal_", "ones_", "orthogonal", "orthogonal_", "sparse", "sparse_", "trunc_normal_",
+           "uniform", "uniform_", "xavier_normal", "xavier_normal_", "xavier_uniform",
            "xavier_uniform_", "zeros_"]
 
 
@@ -215,3 +217,48 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     if rows < cols:
         q = q.T
     return _write(tensor, (q * gain).reshape(tuple(tensor.shape)))
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """torchlike implementation of :func:`torch.nn.init.sparse_`.
+
+    The zeroed rows of each column are an independent random choice drawn from the same
+    Generator as the normal values (torch draws them from the global one).
+    """
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tuple(tensor.shape)
+    num_zeros = math.ceil(sparsity * rows)
+    values = _draw(tensor, "normal", 0.0, float(std), generator)
+    gen = _resolve(generator)
+    gen._key, key = jax.random.split(gen._key)
+    # Rank of a uniform draw per (row, column): the rows ranked below num_zeros are zeroed.
+    ranks = jnp.argsort(jnp.argsort(jax.random.uniform(key, (rows, cols)), axis=0), axis=0)
+    return _write(tensor, jnp.where(ranks < num_zeros, 0, values))
+
+
+def _make_deprecate(meth):
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+                      FutureWarning, stacklevel=2)
+        return meth(*args, **kwargs)
+
+    deprecated_init.__doc__ = f"Deprecated alias of :func:`{new_name}` (warns as torch does)."
+    deprecated_init.__name__ = old_name
+    return deprecated_init
+
+
+constant = _make_deprecate(constant_)
+dirac = _make_deprecate(dirac_)
+eye = _make_deprecate(eye_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+normal = _make_deprecate(normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)
+uniform = _make_deprecate(uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+xavier_uniform = _make_deprecate(xavier_uniform_)

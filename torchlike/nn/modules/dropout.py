@@ -5,7 +5,8 @@ from __future__ import annotations
 from .. import functional as F
 from .module import Module
 
-__all__ = ["AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
+__all__ = ["AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
+           "FeatureAlphaDropout"]
 
 
 class _DropoutNd(Module):
@@ -53,3 +54,9 @@ class AlphaDropout(_DropoutNd):
     """torchlike implementation of :class:`torch.nn.AlphaDropout`."""
 
     _fn = staticmethod(F.alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """torchlike implementation of :class:`torch.nn.FeatureAlphaDropout`."""
+
+    _fn = staticmethod(F.feature_alpha_dropout)
