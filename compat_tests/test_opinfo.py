@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import opinfo_sweep
 import pytest
 
@@ -9,8 +15,8 @@ import torchlike
 
 # Measured with the whole sweep (float32, 8 samples per entry) minus a small margin: raise them as
 # coverage grows, so that a regression fails this test.
-MIN_FORWARD_RATE = 0.85
-MIN_BACKWARD_RATE = 0.84
+MIN_FORWARD_RATE = 0.87
+MIN_BACKWARD_RATE = 0.86
 
 # OpInfo entries (name or name.variant) that must pass forward and backward (first 4 samples).
 CORE = ["add", "mul", "div.no_rounding_mode", "neg", "exp", "tanh", "sum", "mean", "matmul",
@@ -54,9 +60,20 @@ def test_sweep_reports_wrong_dtype(monkeypatch):
 
 
 @pytest.mark.slow
-def test_whole_op_db():
-    results = opinfo_sweep.sweep()
-    s = opinfo_sweep.summarize(results)
+def test_whole_op_db(tmp_path):
+    """The whole sweep, in its own process: it compiles ~10,000 XLA programs, and a fresh process
+    keeps that memory (and any crash) out of the test worker, which runs other files too."""
+    out = tmp_path / "sweep.json"
+    script = Path(opinfo_sweep.__file__)
+    proc = subprocess.run([sys.executable, str(script), "--verbose", "--json", str(out)],
+                          capture_output=True, text=True, timeout=3000,
+                          env={**os.environ, "PYTHONFAULTHANDLER": "1",
+                               "PYTHONPATH": os.pathsep.join(
+                                   [str(script.parent.parent), os.environ.get("PYTHONPATH", "")])},
+                          cwd=script.parent.parent, check=False)
+    assert proc.returncode == 0, f"the sweep failed ({proc.returncode}):\n{proc.stdout[-4000:]}" \
+                                 f"\n{proc.stderr[-4000:]}"
+    s = json.loads(out.read_text())["summary"]
     report = opinfo_sweep.format_summary(s, details=True)
     assert s["forward_rate"] >= MIN_FORWARD_RATE, report
     assert s["backward_rate"] >= MIN_BACKWARD_RATE, report
