@@ -18,6 +18,12 @@ def _spd(n, batch=()):
     return (a @ np.swapaxes(a, -1, -2) + n * np.eye(n)).astype(np.float32)
 
 
+def _full_rank(m, n):
+    """A random m x n matrix with singular values >= ~2: pinv's gradient on a nearly rank-deficient
+    draw is ill-conditioned (entries ~1e3) and float32 rounding then exceeds any fixed tolerance."""
+    return (r(m, n) + 3 * np.eye(m, n)).astype(np.float32)
+
+
 def _sym(n):
     a = r(n, n)
     return (a + a.T) / 2
@@ -243,12 +249,12 @@ LINALG = {
     "svdvals": (lambda t, a: t.linalg.svdvals(a), [r(3, 5)]),
     "svd_S": (lambda t, a: t.linalg.svd(a).S, [r(2, 4, 3)]),
     "svd_U_abs": (lambda t, a: t.linalg.svd(a, full_matrices=False).U.abs(), [r(4, 3)]),
-    "pinv": (lambda t, a: t.linalg.pinv(a), [r(4, 3)]),
+    "pinv": (lambda t, a: t.linalg.pinv(a), [_full_rank(4, 3)]),
     # torch differentiates pinv by its closed-form formula; JAX through the truncated SVD/eigh.
     "pinv_hermitian": (lambda t, a: t.linalg.pinv(a, hermitian=True), [_spd(3)],
                        {"grad": False}),
     "pinv_rtol": (lambda t, a: t.linalg.pinv(a, rtol=0.5), [r(4, 3)], {"grad": False}),
-    "pinverse": (lambda t, a: t.pinverse(a), [r(3, 4)]),
+    "pinverse": (lambda t, a: t.pinverse(a), [_full_rank(3, 4)]),
     "matrix_rank": (lambda t, a: t.linalg.matrix_rank(a), [r(4, 3)]),
     "matrix_rank_deficient": (lambda t, a: t.linalg.matrix_rank(a @ a.T[:2]), [r(4, 2)]),
     "matrix_rank_hermitian": (lambda t, a: t.linalg.matrix_rank(a, hermitian=True), [_spd(3)]),
