@@ -422,6 +422,7 @@ class _CompiledFunction:
             swap = _Swap(state)
             grads_before = [h._grad for h in state.holders]
             opt_before = [{p: dict(s) for p, s in opt.state.items()} for opt in state.optimizers]
+            exact = _optim.EXACT
             try:
                 swap.enter(list(arg_arrs) + list(state_arrs), keys)
                 for opt, hp in zip(state.optimizers, hyper):
@@ -432,7 +433,7 @@ class _CompiledFunction:
                 result = self._fn(*args, **kwargs)
                 out, entry.meta = _collect(state, ins, grads_before, opt_before, result)
             finally:
-                _optim.EXACT = True
+                _optim.EXACT = exact
                 for opt in state.optimizers:
                     for group in opt.param_groups:
                         _optim.TRACED_HYPER.pop(id(group), None)

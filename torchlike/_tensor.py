@@ -45,6 +45,9 @@ class Tensor:
 
     __slots__ = ("_arr", "_rg", "_grad", "grad_fn", "_out_nr", "_vc", "_base", "_view", "_seen",
                  "_detached", "_accum", "__dict__", "__weakref__")
+    # (output index, torch's op name) on outputs of split/unbind and views of them: such views may
+    # not be written in place while grad is tracked (see _ops/_install.check_inplace).
+    _multi = None
 
     # -- construction ---------------------------------------------------------------------------
     def __new__(cls, *args, **kwargs):

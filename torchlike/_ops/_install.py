@@ -41,9 +41,8 @@ def check_inplace(self) -> None:
             raise RuntimeError(_LEAF_MSG)
         b = self._base
         if b is not None and not self._detached and b._rg:
-            multi = self.__dict__.get("_multi")  # set by split/unbind, see _view.mark_view
-            if multi:
-                raise RuntimeError(_MULTI_MSG.format(*multi))
+            if self._multi is not None:
+                raise RuntimeError(_MULTI_MSG.format(*self._multi))
             if b.grad_fn is None:
                 raise RuntimeError(_VIEW_LEAF_MSG)
 

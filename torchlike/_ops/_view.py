@@ -49,7 +49,7 @@ def mark_view(t, src, entry, statics) -> None:
     t._view = chain if entry is None else chain + ((entry, statics),)
     t._vc = src._vc
     t._seen = src._vc[0]
-    if src.__dict__ and "_multi" in src.__dict__ and entry is not None:
+    if src._multi is not None and entry is not None:
         # A view of a split/unbind output is still refused in-place writes; torch names its op.
         t._multi = (0, entry.grad_name.removesuffix("Backward0"))
 
