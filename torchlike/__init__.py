@@ -12,6 +12,15 @@ from ._device import device  # noqa: E402
 from ._size import Size  # noqa: E402
 from ._tensor import Tensor  # noqa: E402
 from . import _ops  # noqa: E402
+from ._device import gpu_devices as _gpu_devices  # noqa: E402
+from ._device import set_jax_default as _set_jax_default  # noqa: E402
+
+_set_jax_default(device("cpu"))  # torch's default device (only changes JAX's on a GPU machine)
+from .backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401
+from .backends import _apply_matmul_precision  # noqa: E402
+
+if _gpu_devices():  # torch computes float32 matmuls in full float32 unless told otherwise
+    _apply_matmul_precision()
 from ._ops._install import FUNCTIONS as _FUNCTIONS  # noqa: E402
 from ._creation import *  # noqa: E402,F401,F403
 from ._random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: E402,F401

@@ -48,6 +48,7 @@ _default_device = [None]
 def set_default_device(device) -> None:
     """torchlike implementation of :func:`torch.set_default_device`."""
     _default_device[0] = None if device is None else _device.device(device)
+    _device.set_jax_default(_default_device[0] or _device.device("cpu"))
 
 
 def get_default_device() -> _device.device:

@@ -16,7 +16,7 @@ _DEVICE_TYPES = ("cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, f
 class device:
     """torchlike implementation of :class:`torch.device`."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("type", "index", "_prev")
 
     def __init__(self, type, index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):
@@ -57,13 +57,14 @@ class device:
         return (device, (self.type, self.index))
 
     def __enter__(self):
-        from . import _creation_defaults
-        self._prev = _creation_defaults.set_default_device(self)
+        from . import _creation
+        self._prev = _creation._default_device[0]
+        _creation.set_default_device(self)
         return self
 
     def __exit__(self, *exc):
-        from . import _creation_defaults
-        _creation_defaults.set_default_device(self._prev)
+        from . import _creation
+        _creation.set_default_device(self._prev)
 
 
 @functools.lru_cache(maxsize=None)
@@ -98,6 +99,31 @@ def to_jax(dev) -> jax.Device:
 
 
 _CPU = device("cpu")
+
+
+def place_like(arr, like):
+    """``arr`` on the device of ``like`` (both JAX arrays). Only a machine with a GPU has two
+    devices to choose from; on a CPU-only one this returns ``arr`` at once."""
+    if not gpu_devices() or isinstance(arr, jax.core.Tracer) or isinstance(like, jax.core.Tracer):
+        return arr
+    if arr.sharding == like.sharding:
+        return arr
+    return jax.device_put(arr, like.sharding)
+
+
+def set_jax_default(dev) -> None:
+    """Make ``dev`` (a torchlike device) JAX's default device, where arrays made without a device
+    land (``jnp`` calls inside torchlike, scalars, RNG keys).
+
+    NOTE: torch's default device is the CPU even on a machine with a GPU, while JAX's default is the
+    GPU. On such a machine ``import torchlike`` makes JAX's default the CPU, so that tensors made
+    without ``device=`` live on the CPU as in torch; ``torchlike.set_default_device('cuda')``
+    moves it back. On a CPU-only machine nothing is changed."""
+    if not gpu_devices():
+        return
+    jax.config.update("jax_default_device", to_jax(dev))
+    from ._ops import registry
+    registry._scalar_cache.clear()
 
 
 def from_jax(jdev) -> device:

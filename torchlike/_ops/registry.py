@@ -233,8 +233,11 @@ def dispatch(entry: OpEntry, targs: tuple, statics: tuple = (), layout=None, inp
             return dispatch(entry, targs, _hashable(statics), layout, inplace)
         try:
             out, pullback = fwd(*arrs)
-        except Exception:  # a trace-time error: forget it (statics 1, 1.0, True share a key)
+        except Exception as exc:  # a trace-time error: forget it (statics 1, 1.0, True share a key)
             entry.vjp_cache.pop(key, None)
+            moved = _device_mismatch(exc, targs)
+            if moved is not None:
+                return dispatch(entry, moved, statics, layout, inplace)
             raise
         return _record(entry, key, targs, arrs, diff_idx, out, pullback, inplace)
     key = (statics, kinds, layout, inplace)
@@ -244,10 +247,37 @@ def dispatch(entry: OpEntry, targs: tuple, statics: tuple = (), layout=None, inp
         return dispatch(entry, targs, _hashable(statics), layout, inplace)
     try:
         out = f(*arrs)
-    except Exception:  # as above
+    except Exception as exc:  # as above
         entry.cache.pop(key, None)
+        moved = _device_mismatch(exc, targs)
+        if moved is not None:
+            return dispatch(entry, moved, statics, layout, inplace)
         raise
     return _wrap_out(entry, out, targs, statics)
+
+
+def _device_mismatch(exc, targs):
+    """After JAX refused a jitted call over arrays on two devices: as in torch, 0-dim CPU tensors
+    may join a GPU computation (returns the arguments with those moved, to call again); anything
+    else raises torch's RuntimeError. Returns None for other errors."""
+    if not (isinstance(exc, ValueError) and "incompatible devices" in str(exc)):
+        return None
+    flat = [t for a in targs for t in (a if isinstance(a, (list, tuple)) else (a,))
+            if isinstance(t, _Tensor)]
+    devs = list(dict.fromkeys(str(t.device) for t in flat))
+    accel = [d for d in devs if d != "cpu"]
+    if len(accel) == 1 and "cpu" in devs and all(t.device.type != "cpu" or t.ndim == 0
+                                                  for t in flat):
+        def move(a):
+            if isinstance(a, (list, tuple)):
+                return type(a)(move(v) for v in a)
+            if isinstance(a, _Tensor) and a.ndim == 0 and a.device.type == "cpu":
+                return a.to(accel[0])
+            return a
+        return tuple(move(a) for a in targs)
+    devs.sort(key=lambda d: d == "cpu")  # torch names the accelerator first
+    raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
+                       f"devices, {' and '.join(devs[:2])}!") from exc
 
 
 def _hashable(x):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .._device import place_like
 from . import function  # noqa: F401
 from .function import Function
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
@@ -38,7 +39,7 @@ def _roots_and_grads(tensors, grad_tensors, create_graph):
             if not (t.dtype.is_floating_point):
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs "
                                    f"but got {t.dtype}")
-            g = Tensor._wrap(_ones(t._arr.shape, t._arr.dtype))
+            g = Tensor._wrap(place_like(_ones(t._arr.shape, t._arr.dtype), t._arr))
         elif not isinstance(g, Tensor):
             from .._creation import tensor
             g = tensor(g, dtype=t.dtype)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .._device import place_like
 from . import grad_mode
 
 _FREED_MSG = (
@@ -452,7 +453,7 @@ def _accumulate_leaf(var, g, create_graph):
     if create_graph:
         gt = g
     else:
-        garr = g
+        garr = place_like(g, var._arr)  # a GPU leaf gets a GPU gradient (seeds, constant pullbacks)
         if garr.dtype != var._arr.dtype:
             garr = garr.astype(var._arr.dtype)
         if garr.shape != var._arr.shape:

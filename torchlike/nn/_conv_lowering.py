@@ -65,7 +65,17 @@ def conv(x, w, stride, pads, dilation, groups):
     ``dilation`` tuples, ``pads`` a tuple of (low, high) pairs. Ungrouped 2-D convolutions whose
     patch matrix fits ``_IM2COL_MAX`` go through im2col (channels-last windows, one matmul: its
     forward costs what XLA's convolution costs, its backward a half to a quarter), the rest
-    through :func:`conv_xla`."""
+    through :func:`conv_xla`.
+
+    NOTE: that is the CPU's lowering. When JAX's default backend is a GPU, XLA's convolution
+    (cuDNN) with its own gradient is used, in TensorFloat-32 while ``backends.cudnn.allow_tf32``
+    (torch's default), else in full float32. The choice is made when the op is traced."""
+    if jax.default_backend() != "cpu":
+        from ..backends import cudnn
+        prec = lax.Precision.DEFAULT if cudnn.allow_tf32 else lax.Precision.HIGHEST
+        return lax.conv_general_dilated(x, w, stride, pads, rhs_dilation=dilation,
+                                        dimension_numbers=_DN[x.ndim - 2],
+                                        feature_group_count=groups, precision=prec)
     if x.ndim == 4 and groups == 1:
         n, c = x.shape[:2]
         out = [(x.shape[2 + i] + sum(pads[i]) - dilation[i] * (w.shape[2 + i] - 1) - 1)
