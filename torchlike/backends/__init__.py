@@ -50,8 +50,10 @@ def set_float32_matmul_precision(precision: str) -> None:
     matmul precision for float32 (it takes effect on a GPU; XLA's CPU backend always computes in
     full float32). Compiled ops are forgotten, so the next calls retrace with the new setting."""
     if precision not in _PRECISION:
-        raise RuntimeError(f"Invalid float32 matmul precision: {precision}. Expected one of "
-                           f"'highest', 'high' or 'medium'.")
+        import warnings
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+                      f"setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
+        return
     _matmul_precision[0] = precision
     _apply_matmul_precision()
 
