@@ -150,11 +150,12 @@ def table(headers: list, rows: list) -> str:
     return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
 
 
-def save_json(name: str, payload: dict) -> Path:
-    """Write ``payload`` (plus the environment and a timestamp) to benchmarks/results/NAME.json."""
+def save_json(name: str, payload: dict, env: dict | None = None) -> Path:
+    """Write ``payload`` (plus the environment -- ``env`` if given, else ``environment()`` -- and a
+    timestamp) to benchmarks/results/NAME.json."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
     data = {"when": datetime.datetime.now().isoformat(timespec="seconds"),
-            "environment": environment(), **payload}
+            "environment": environment() if env is None else env, **payload}
     path.write_text(json.dumps(data, indent=1, default=str))
     return path
