@@ -94,10 +94,11 @@ def _calibrate(fn, target_s: float) -> int:
         n *= 4
 
 
-def bench(contenders: dict, *, warmup: int = 3, reps: int = 15, rep_seconds: float = 0.01) -> dict:
+def bench(contenders: dict, *, warmup: int = 8, reps: int = 15, rep_seconds: float = 0.01) -> dict:
     """Median seconds per call of each zero-argument callable in ``contenders`` (each must sync its
     own result, e.g. ``lambda: block(f(x))``). A contender that raises during warm-up is reported
-    as the exception instead of a time."""
+    as the exception instead of a time. Eight warm-up calls: torchlike's deferred eager mode
+    compiles a repeated op sequence at its third sighting, which must not land in calibration."""
     live, out = {}, {}
     for name, fn in contenders.items():
         try:

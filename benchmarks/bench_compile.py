@@ -526,7 +526,9 @@ def run(model: str, batch: int, device: str, reps: int, rep_seconds: float,
             loss = sync(call())
             first_call[name] = time.perf_counter() - t0
             first_loss[name] = _loss_value(loss)
-            for _ in range(2):  # warm-up: the second call compiles again (grads, optimizer state)
+            # warm-up: the second call compiles again (grads, optimizer state); torchlike's
+            # deferred eager mode compiles a repeated step's program at its third sighting
+            for _ in range(8):
                 sync(call())
         except Exception as exc:  # noqa: BLE001 - a failing contender is a result, not a crash
             first_call[name] = first_loss[name] = memory[name] = exc

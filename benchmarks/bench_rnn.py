@@ -137,7 +137,7 @@ def main(argv=None) -> int:
 
         run_torch, run_torch1, run_lib = _contenders(tm, lm, tx, lx)
         res = bench({"torch_1": run_torch1, "torch_default": run_torch, "torchlike": run_lib},
-                    warmup=3, reps=a.reps, rep_seconds=0.2)
+                    warmup=8, reps=a.reps, rep_seconds=0.2)
         best = min(res["torch_1"], res["torch_default"])
         rows.append([name, fmt_time(res["torch_1"], 1e3, 2), fmt_time(res["torch_default"], 1e3, 2),
                      fmt_time(res["torchlike"], 1e3, 2), fmt_ratio(res["torchlike"], best),

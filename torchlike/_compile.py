@@ -37,6 +37,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 
+from . import _lazy
 from ._random import Generator, default_generator
 from ._tensor import Tensor, _is_tracer
 from .autograd import graph as _graph
@@ -381,6 +382,7 @@ class _CompiledFunction:
 
     def __call__(self, *args, **kwargs):
         fn = self._fn
+        _lazy.flush()  # deferred ops may read the buffers the compiled step donates
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_leaf)
         if any(_is_tracer(v._arr) if isinstance(v, Tensor) else _is_tracer(v) for v in leaves):
             return fn(*args, **kwargs)  # inside another trace: inline

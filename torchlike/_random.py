@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from . import _device
+from ._lazy import Pending as _Pending
 from ._tensor import Tensor
 
 __all__ = [
@@ -57,6 +58,18 @@ class Generator:
             raise RuntimeError(f"{self.device.type.upper()} device type not an accelerator.")
         self._seed = _DEFAULT_SEED
         self._key = _key_from_seed(_DEFAULT_SEED)
+
+    @property
+    def _key(self):
+        """The key array (``_k`` may be a deferred value, see ``_lazy``: reading it runs it)."""
+        k = self._k
+        if type(k) is _Pending:
+            k = self._k = k.force()
+        return k
+
+    @_key.setter
+    def _key(self, key) -> None:
+        self._k = key
 
     def manual_seed(self, seed) -> Generator:
         """torchlike implementation of :meth:`torch.Generator.manual_seed`."""

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _device, _dtype, _tensor_str
+from ._lazy import Pending as _Pending
 from ._size import Size
 from ._size import wrap_dim as _wrap_dim
 from .autograd import graph as _graph
@@ -43,7 +44,7 @@ class Tensor:
     usually made by factory functions (``torchlike.tensor``, ``zeros``, ...).
     """
 
-    __slots__ = ("_arr", "_rg", "_grad", "grad_fn", "_out_nr", "_vc", "_base", "_view", "_seen",
+    __slots__ = ("_a", "_rg", "_grad", "grad_fn", "_out_nr", "_vc", "_base", "_view", "_seen",
                  "_detached", "_accum", "__dict__", "__weakref__")
     # (output index, torch's op name) on outputs of split/unbind and views of them: such views may
     # not be written in place while grad is tracked (see _ops/_install.check_inplace).
@@ -66,7 +67,7 @@ class Tensor:
         self._arr = src._arr
 
     def _init_fields(self, arr) -> None:
-        self._arr = arr
+        self._a = arr
         self._rg = False
         self._grad = None
         self.grad_fn = None
@@ -84,6 +85,18 @@ class Tensor:
         t = object.__new__(Tensor)
         t._init_fields(arr)
         return t
+
+    @property
+    def _arr(self):
+        """The array (``_a`` may be a :class:`torchlike._lazy.Pending`: reading runs it)."""
+        a = self._a
+        if type(a) is _Pending:
+            a = self._a = a.force()
+        return a
+
+    @_arr.setter
+    def _arr(self, arr) -> None:
+        self._a = arr
 
     @property
     def _data(self):
@@ -118,20 +131,22 @@ class Tensor:
     # -- metadata ---------------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
-        return Size(self._arr.shape)
+        return Size(self._a.shape)
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return Size(self._arr.shape)
-        return self._arr.shape[_wrap_dim(dim, self._arr.ndim)]
+            return Size(self._a.shape)
+        return self._a.shape[_wrap_dim(dim, self._a.ndim)]
 
     @property
     def dtype(self) -> _dtype.dtype:
-        return _dtype.from_np(self._arr.dtype)
+        return _dtype.from_np(self._a.dtype)
 
     @property
     def device(self) -> _device.device:
-        arr = self._arr
+        arr = self._a
+        if type(arr) is _Pending:  # deferred work runs only on a CPU-only machine
+            return _device.device("cpu")
         if _is_tracer(arr):
             return _device.device("cpu") if not _device.gpu_devices() else _device.device("cuda", 0)
         if isinstance(arr, np.ndarray):  # a host-mode DataLoader sample (utils.data._worker)
@@ -148,15 +163,15 @@ class Tensor:
 
     @property
     def ndim(self) -> int:
-        return self._arr.ndim
+        return self._a.ndim
 
     def dim(self) -> int:
-        return self._arr.ndim
+        return self._a.ndim
 
     ndimension = dim
 
     def numel(self) -> int:
-        return int(self._arr.size)
+        return int(self._a.size)
 
     nelement = numel
 
@@ -373,12 +388,12 @@ class Tensor:
         return self._data
 
     def __len__(self) -> int:
-        if self._arr.ndim == 0:
+        if self._a.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self._arr.shape[0]
+        return self._a.shape[0]
 
     def __iter__(self):
-        if self._arr.ndim == 0:
+        if self._a.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 

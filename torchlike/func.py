@@ -199,11 +199,11 @@ class _NoRandomGenerator(Generator):
     """The default generator's class inside ``vmap(randomness='error')``: drawing raises."""
 
     @property
-    def _key(self):
+    def _k(self):  # (Generator._key reads _k too)
         raise RuntimeError(_RANDOM_ERROR)
 
-    @_key.setter
-    def _key(self, value):
+    @_k.setter
+    def _k(self, value):
         raise RuntimeError(_RANDOM_ERROR)
 
 
@@ -226,12 +226,12 @@ def _rng_mode(randomness, key):
         finally:
             gen.__class__ = cls
         return
-    saved = gen.__dict__["_key"]
-    gen.__dict__["_key"] = key
+    saved = gen.__dict__["_k"]
+    gen.__dict__["_k"] = key
     try:
         yield
     finally:
-        gen.__dict__["_key"] = saved
+        gen.__dict__["_k"] = saved
 
 
 def _broadcast_dims(dims, tree, what):

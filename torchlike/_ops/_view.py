@@ -91,11 +91,11 @@ def assign(self, res) -> None:
     """Give ``self`` the value (and autograd history) of ``res``, in place: the core of every
     in-place op. Bumps the version counter; writes through to the base if ``self`` is a view."""
     from .registry import dispatch, get
-    arr = res._arr
-    self._arr = arr
+    base = self._base
+    arr = res._a if base is None else res._arr  # a deferred result stays deferred (see _lazy)
+    self._a = arr
     if res.grad_fn is not None:
         self.grad_fn, self._out_nr, self._rg = res.grad_fn, res._out_nr, True
-    base = self._base
     if base is not None:
         chain = self._view
         if not self._detached and GRAD_MODE.enabled and (res._rg or base._rg):

@@ -194,8 +194,8 @@ _P_IN_MSG = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could
 
 def _draw(entry, generator, targs, statics):
     gen = _resolve(generator)
-    new_key, sample = dispatch(entry, (Tensor._wrap(gen._key),) + targs, statics)
-    gen._key = new_key._arr
+    new_key, sample = dispatch(entry, (Tensor._wrap(gen._k),) + targs, statics)
+    gen._k = new_key._a  # may stay deferred (see _lazy)
     return sample
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from .. import _dtype
 from .._dtype import from_np, get_default_dtype, result_type_of, scalar_dtype
 from ..autograd.grad_mode import STATE as GRAD_MODE
+from .. import _lazy
 from ..autograd.graph import AccumulateGrad, OpNode, torch_pullback
 
 _PY_SCALARS = (bool, int, float, complex)
@@ -40,6 +41,7 @@ _PY_SCALAR_SET = frozenset(_PY_SCALARS)
 _ENTRIES: dict[str, OpEntry] = {}
 _Tensor = None  # set by torchlike._tensor
 _autocast = None  # torchlike.amp sets a hook here while an autocast region is enabled
+_LAZY = _lazy._STATE  # {"on": deferred execution enabled, ...}
 
 
 _INEXACT = frozenset(np.dtype(d) for d in (np.float16, np.float32, np.float64, np.complex64,
@@ -187,6 +189,7 @@ def _scalar_array(v, t):
 
 def clear_caches() -> None:
     """Forget every compiled op (after a change that trace-time code reads, e.g. the default dtype)."""
+    _lazy.clear_caches()
     for e in _ENTRIES.values():
         e.cache.clear()
         e.vjp_cache.clear()
@@ -204,7 +207,7 @@ def dispatch(entry: OpEntry, targs: tuple, statics: tuple = (), layout=None, inp
     arrs, kinds, need_grad = [], [], False
     for a in targs:
         if isinstance(a, Tensor):
-            arr = a._arr
+            arr = a._a  # may be a _lazy.Pending
             if a._base is not None and a._vc[0] != a._seen:
                 arr = a._refresh()
             arrs.append(arr)
@@ -231,8 +234,15 @@ def dispatch(entry: OpEntry, targs: tuple, statics: tuple = (), layout=None, inp
             fwd = entry.vjp_cache.get(key) or entry.build_vjp(key)
         except TypeError:  # an unhashable static (a list): normalise and retry
             return dispatch(entry, targs, _hashable(statics), layout, inplace)
+        if _LAZY["on"]:
+            res = _lazy.record(fwd, arrs, True)
+            if res is not None:
+                return _record(entry, key, targs, arrs, diff_idx, res, None, inplace)
+            arrs = _lazy.concrete(arrs)
         try:
             out, pullback = fwd(*arrs)
+            if _LAZY["on"]:
+                _lazy.learn(fwd, arrs, out)
         except Exception as exc:  # a trace-time error: forget it (statics 1, 1.0, True share a key)
             entry.vjp_cache.pop(key, None)
             moved = _device_mismatch(exc, targs)
@@ -245,8 +255,15 @@ def dispatch(entry: OpEntry, targs: tuple, statics: tuple = (), layout=None, inp
         f = entry.cache.get(key) or entry.build(key)
     except TypeError:
         return dispatch(entry, targs, _hashable(statics), layout, inplace)
+    if _LAZY["on"]:
+        res = _lazy.record(f, arrs, False)
+        if res is not None:
+            return _wrap_out(entry, res, targs, statics)
+        arrs = _lazy.concrete(arrs)
     try:
         out = f(*arrs)
+        if _LAZY["on"]:
+            _lazy.learn(f, arrs, out)
     except Exception as exc:  # as above
         entry.cache.pop(key, None)
         moved = _device_mismatch(exc, targs)
@@ -362,6 +379,8 @@ def _record(entry, key, targs, arrs, diff_idx, out, pullback, inplace):
     meta = tuple((o.shape, o.dtype) for o in outs if _inexact(o.dtype))
     node = OpNode(entry.grad_name, tuple(_edge(targs[i]) for i in diff_idx), meta, pullback, entry,
                   key, tuple(arrs), diff_idx)
+    if pullback is None:  # a deferred op (see _lazy): its segment will hand the node its pullback
+        _lazy.attach_node(outs[0], node)
     if entry.saves:
         node._saved = tuple((targs[i], targs[i]._vc[0]) for i in diff_idx
                             if not (inplace and i == 0))

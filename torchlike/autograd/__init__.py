@@ -39,7 +39,7 @@ def _roots_and_grads(tensors, grad_tensors, create_graph):
             if not (t.dtype.is_floating_point):
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs "
                                    f"but got {t.dtype}")
-            g = Tensor._wrap(place_like(_ones(t._arr.shape, t._arr.dtype), t._arr))
+            g = Tensor._wrap(place_like(_ones(t._a.shape, t._a.dtype), t._a))
         elif not isinstance(g, Tensor):
             from .._creation import tensor
             g = tensor(g, dtype=t.dtype)
@@ -51,7 +51,7 @@ def _roots_and_grads(tensors, grad_tensors, create_graph):
             grads.append(g)
         else:
             ga = g._data
-            grads.append(ga if ga.dtype == t._arr.dtype else ga.astype(t._arr.dtype))
+            grads.append(ga if ga.dtype == t._a.dtype else ga.astype(t._a.dtype))
     return roots, grads
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .._device import place_like
+from .. import _lazy
+from .._device import gpu_devices, place_like
 from . import grad_mode
 
 _FREED_MSG = (
@@ -166,7 +167,7 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable) -> None:
-        super().__init__("AccumulateGrad", (), ((variable.shape, variable._arr.dtype),))
+        super().__init__("AccumulateGrad", (), ((variable.shape, variable._a.dtype),))
         self.variable = variable
 
     def apply(self, cts, create_graph):
@@ -241,6 +242,10 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
                 needed.add(node)
                 stack.extend(parents.get(node, ()))
 
+    if inputs is None and not create_graph and _try_defer_backward(roots, grads, deps, seen,
+                                                                   retain_graph):
+        return None
+    _lazy.flush()  # deferred ops hand their nodes the pullbacks
     if inputs is None and not create_graph and _try_fused(roots, grads, deps, seen,
                                                           retain_graph):
         return None
@@ -351,14 +356,18 @@ FUSE_AFTER = 2
 _plans_seen: dict = {}
 
 
-def _try_fused(roots, grads, deps, seen, retain_graph) -> bool:
+def _fusable_plan(roots, deps, seen, pending=None):
+    """The plan of a graph that can run as one program, with its op nodes in topological order and
+    its leaves; None if a node needs the node-by-node path. Nodes whose pullback is still to come
+    from the deferred segment are allowed when ``pending`` (node -> op index) names them."""
     for node in seen:
         if node._pre_hooks or node._hooks or node._node_pre_hooks or node._retain:
-            return False
+            return None
         if type(node) is not AccumulateGrad and (
                 not isinstance(node, OpNode) or type(node).apply is not OpNode.apply
-                or node.pullback is None or node._raw_cts):
-            return False
+                or node._raw_cts
+                or (node.pullback is None and (pending is None or node not in pending))):
+            return None
     remaining = dict(deps)
     order, index, leaves, leaf_index = [], {}, [], {}
     ready = [n for n in dict.fromkeys(n for n, _ in roots) if remaining.get(n, 0) == 0]
@@ -376,30 +385,109 @@ def _try_fused(roots, grads, deps, seen, retain_graph) -> bool:
                 if remaining[nxt] == 0:
                     ready.append(nxt)
     if len(order) + len(leaves) != len(seen):
-        return False
+        return None
 
     def where(n):
         return ("leaf", leaf_index[n]) if type(n) is AccumulateGrad else index[n]
     desc = tuple((node.out_meta, tuple((None if nxt is None else where(nxt), nr)
                                        for nxt, nr in node._edges)) for node in order)
     plan = (desc, tuple((where(n), nr) for n, nr in roots), len(leaves))
+    return plan, order, leaves
+
+
+def _seen_enough(plan) -> bool:
     count = _plans_seen.get(plan, 0)
     if count < FUSE_AFTER:
         if len(_plans_seen) > 1024:
             _plans_seen.clear()
         _plans_seen[plan] = count + 1
         return False
+    return True
+
+
+def _check_versions(order) -> None:
     for node in order:
         for t, version in node._saved:
             if t._vc[0] != version:
                 raise RuntimeError(_version_msg(t, version))
+
+
+def _try_fused(roots, grads, deps, seen, retain_graph) -> bool:
+    found = _fusable_plan(roots, deps, seen)
+    if found is None:
+        return False
+    plan, order, leaves = found
+    if not _seen_enough(plan):
+        return False
+    _check_versions(order)
     leaf_grads = _run_plan(plan, [n.pullback for n in order], tuple(grads))
+    _finish_fused(order, leaves, leaf_grads, retain_graph, plan)
+    return True
+
+
+def _finish_fused(order, leaves, leaf_grads, retain_graph, plan=None) -> None:
     if not retain_graph:
         for node in order:
             node.release()
+    if plan is not None and _lazy.enabled():  # what a deferred run of this plan will produce
+        key = (plan, tuple((n.variable.shape, n.variable._a.dtype) for n in leaves))
+        _DEFER_META[key] = (tuple(g is not None for g in leaf_grads),
+                            tuple(g.aval for g in leaf_grads if g is not None))
+        if len(_DEFER_META) > 1024:
+            _DEFER_META.clear()
     for node, g in zip(leaves, leaf_grads):
         if g is not None:
             _accumulate_leaf(node.variable, g, False)
+
+
+_DEFER_META: dict = {}  # (plan, leaf shapes/dtypes) -> (which leaves get a gradient, their avals)
+_DEFER_FNS: dict = {}
+
+
+def _deferred_backward_fn(plan, mask):
+    fn = _DEFER_FNS.get((plan, mask))
+    if fn is None:
+        def run(pullbacks, seeds):
+            leaf = _plan_impl(plan, pullbacks, seeds)
+            return tuple(g for g, m in zip(leaf, mask) if m)
+        fn = _DEFER_FNS[(plan, mask)] = jax.jit(run)
+        if len(_DEFER_FNS) > 256:
+            _DEFER_FNS.clear()
+    return fn
+
+
+def _try_defer_backward(roots, grads, deps, seen, retain_graph) -> bool:
+    """Defer the backward too: when the graph's recent ops are still deferred (``_lazy``) and this
+    graph's fused backward ran before, record that backward into the segment; the leaves' ``.grad``
+    become deferred values. Forward, backward (and whatever follows, e.g. a hand-written SGD
+    update) then run as one program, and the forward's residuals never leave XLA."""
+    seg = _lazy.current()
+    if seg is None:
+        return False
+    seg.split()  # one deferred backward per segment
+    pending = seg.pending_nodes()
+    if not pending:
+        return False
+    found = _fusable_plan(roots, deps, seen, pending)
+    if found is None:
+        return False
+    plan, order, leaves = found
+    meta = _DEFER_META.get((plan, tuple((n.variable.shape, n.variable._a.dtype)
+                                        for n in leaves)))
+    if meta is None:
+        return False
+    _check_versions(order)
+    mask, avals = meta
+    consumed = [pending[n] for n in order if n in pending and not (retain_graph or n.keep)]
+    outs = seg.record_backward(_deferred_backward_fn(plan, mask), order, pending, grads, avals,
+                               consumed)
+    if not retain_graph:
+        for node in order:
+            node.release()
+    it = iter(outs)
+    for node, m in zip(leaves, mask):
+        if m:
+            _accumulate_leaf(node.variable, next(it), False)
     return True
 
 
@@ -453,11 +541,16 @@ def _accumulate_leaf(var, g, create_graph):
     if create_graph:
         gt = g
     else:
-        garr = place_like(g, var._arr)  # a GPU leaf gets a GPU gradient (seeds, constant pullbacks)
-        if garr.dtype != var._arr.dtype:
-            garr = garr.astype(var._arr.dtype)
-        if garr.shape != var._arr.shape:
-            garr = jnp.broadcast_to(garr, var._arr.shape)
+        garr = g
+        if gpu_devices():  # a GPU leaf gets a GPU gradient (seeds, constant pullbacks)
+            garr = place_like(garr, var._arr)
+        va = var._a  # (a deferred value stays deferred: see _lazy)
+        if garr.dtype != va.dtype or garr.shape != va.shape:
+            garr = _lazy.concrete([garr])[0]
+            if garr.dtype != va.dtype:
+                garr = garr.astype(va.dtype)
+            if garr.shape != va.shape:
+                garr = jnp.broadcast_to(garr, va.shape)
         gt = None
     cur = var._grad
     if cur is None:
@@ -465,4 +558,4 @@ def _accumulate_leaf(var, g, create_graph):
     elif create_graph or cur._rg:
         var._grad = cur + gt if create_graph else cur + Tensor._wrap(garr)
     else:
-        cur._set_arr(_add(cur._arr, garr))
+        cur._set_arr(_add(cur._arr, _lazy.concrete([garr])[0]))

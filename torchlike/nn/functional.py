@@ -426,8 +426,8 @@ def _run_dropout(input, p, training, inplace, mask_shape, alpha, generator=None)
     if inplace:
         check_inplace(input)
     gen = _resolve(generator)
-    new_key, out = _dropout(Tensor._wrap(gen._key), input, p, mask_shape, alpha)
-    gen._key = new_key._arr
+    new_key, out = _dropout(Tensor._wrap(gen._k), input, p, mask_shape, alpha)
+    gen._k = new_key._a  # may stay deferred (see _lazy)
     if inplace:
         assign(input, out)
         return input
@@ -1997,7 +1997,7 @@ def _sdpa(query, key, value, attn_mask, rng, dropout_p, is_causal, scale, enable
 
 def _draw_key():
     gen = _resolve(None)
-    return gen, Tensor._wrap(gen._key)
+    return gen, Tensor._wrap(gen._k)
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
@@ -2011,7 +2011,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if dropout_p > 0:
         gen, k = _draw_key()
         out, new_key = _sdpa(query, key, value, attn_mask, k, *statics)
-        gen._key = new_key._arr
+        gen._k = new_key._a
         return out
     return _sdpa(query, key, value, attn_mask, None, *statics)
 
@@ -2119,7 +2119,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                bool(need_weights), bool(average_attn_weights))
     if drop:
         *res, new_key = res
-        gen._key = new_key._arr
+        gen._k = new_key._a
         res = tuple(res) if len(res) > 1 else res[0]
     if need_weights:
         return tuple(res)

@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .. import _dtype
+from .. import _dtype, _lazy
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 
@@ -466,6 +466,7 @@ class Optimizer:
         params = [p for p in group["params"] if p._grad is not None]
         if not params:
             return
+        _lazy.flush()  # deferred ops may read the buffers this update donates
         states = []
         for p in params:
             s = self.state.get(p)

@@ -1,0 +1,182 @@
+"""Deferred eager execution (torchlike/_lazy.py): results, autograd semantics and errors are those
+of op-by-op execution, and a repeated training step really runs as one deferred program.
+
+Each test runs its code a few times so that the ops are recorded rather than run (an op is
+deferred once its function and input shapes have run before; a sequence is compiled the third
+time it is seen)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import torchlike as tl
+from torchlike import _lazy
+
+pytestmark = pytest.mark.skipif(not _lazy.enabled(), reason="deferred execution is off")
+
+
+@pytest.fixture
+def lazy_mode():
+    yield
+    _lazy.set_enabled(True)
+
+
+def _params(lib, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = [(20, 16), (16,), (16, 4), (4,)]
+    return [lib.tensor(rng.standard_normal(s).astype(np.float32) * 0.3, requires_grad=True)
+            for s in shapes]
+
+
+def _sgd_step(lib, ps, x, y):
+    w1, b1, w2, b2 = ps
+    z = (x @ w1 + b1).relu() @ w2 + b2
+    loss = -(z.log_softmax(dim=1) * y).sum() / x.shape[0]
+    loss.backward()
+    with lib.no_grad():
+        for p in ps:
+            p -= 0.1 * p.grad
+            p.grad = None
+    return loss
+
+
+def _data(lib):
+    rng = np.random.default_rng(1)
+    x = lib.tensor(rng.standard_normal((8, 20)).astype(np.float32))
+    y = lib.tensor(np.eye(4, dtype=np.float32)[rng.integers(0, 4, 8)])
+    return x, y
+
+
+@pytest.mark.parametrize("sync", ["item", "none"], ids=["item_each_step", "never_synced"])
+def test_training_loop_matches_torch_and_op_by_op(lazy_mode, sync):
+    results = {}
+    for name, lib, lazy in (("torch", torch, None), ("deferred", tl, True), ("eager", tl, False)):
+        if lazy is not None:
+            _lazy.set_enabled(lazy)
+        ps, (x, y) = _params(lib), _data(lib)
+        losses = []
+        for _ in range(12):
+            loss = _sgd_step(lib, ps, x, y)
+            losses.append(loss.item() if sync == "item" else loss.detach())
+        results[name] = ([float(v) for v in losses], [p.detach().numpy() for p in ps])
+    for name in ("deferred", "eager"):
+        np.testing.assert_allclose(results[name][0], results["torch"][0], rtol=1e-5, atol=1e-6)
+        for a, b in zip(results[name][1], results["torch"][1]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_steps_are_deferred_and_compiled(lazy_mode):
+    _lazy.set_enabled(True)
+    ps, (x, y) = _params(tl, seed=3), _data(tl)
+    before = len(_lazy._PROGRAMS)
+    for _ in range(6):
+        loss = _sgd_step(tl, ps, x, y)
+    # the last step's forward, backward and update are still pending: nothing has run them
+    assert isinstance(loss._a, _lazy.Pending)
+    assert all(isinstance(p._a, _lazy.Pending) for p in ps)
+    assert len(_lazy._PROGRAMS) > before  # a repeated step became one compiled program
+    assert np.isfinite(loss.item()) and not isinstance(loss._a, _lazy.Pending)
+
+
+def test_pending_tensor_metadata_and_printing(lazy_mode):
+    a = tl.arange(6.0).reshape(2, 3)
+    for _ in range(3):
+        b = a * 2 + 1
+    assert isinstance(b._a, _lazy.Pending)
+    assert b.shape == tl.Size([2, 3]) and b.dtype == tl.float32 and b.ndim == 2
+    assert b.device == tl.device("cpu") and b.numel() == 6 and len(b) == 2
+    assert isinstance(b._a, _lazy.Pending)  # metadata did not run anything
+    assert repr(b) == repr(tl.tensor([[1.0, 3.0, 5.0], [7.0, 9.0, 11.0]]))
+
+
+def test_errors_still_raise_at_the_op(lazy_mode):
+    a, b = tl.ones(2, 3), tl.ones(3, 4)
+    for _ in range(3):
+        a @ b
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        a @ a  # new input shapes: runs (and fails) at once, not later
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        (a * 2).sum(dim=5)
+
+
+def test_version_counter_error_with_deferred_ops(lazy_mode):
+    for i in range(4):
+        x = tl.ones(3, requires_grad=True)
+        y = x.exp()
+        if i == 3:
+            y.add_(1)
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                y.sum().backward()
+        else:
+            y.sum().backward()
+            np.testing.assert_allclose(x.grad.numpy(), np.full(3, np.e), rtol=1e-6)
+
+
+def test_deferred_backward_frees_or_retains_the_graph(lazy_mode):
+    for _ in range(5):  # until the backward itself is deferred
+        w = tl.tensor([1.0, 2.0], requires_grad=True)
+        loss = (w * w).sum() * 3
+        loss.backward()
+    assert isinstance(w.grad._a, _lazy.Pending)
+    np.testing.assert_allclose(w.grad.numpy(), [6.0, 12.0])
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+    for _ in range(5):
+        w = tl.tensor([1.0, 2.0], requires_grad=True)
+        loss = (w * w).sum() * 3
+        loss.backward(retain_graph=True)
+        loss.backward()
+        np.testing.assert_allclose(w.grad.numpy(), [12.0, 24.0])
+
+
+def test_gradient_accumulation_over_two_deferred_backwards(lazy_mode):
+    w_t = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    for _ in range(2):
+        (w_t.sin() * 2).sum().backward()
+    for _ in range(4):
+        w = tl.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        for _ in range(2):
+            (w.sin() * 2).sum().backward()
+        np.testing.assert_allclose(w.grad.numpy(), w_t.grad.numpy(), rtol=1e-6)
+
+
+def test_in_place_writes_through_views_of_pending_tensors(lazy_mode):
+    for _ in range(4):
+        base = tl.zeros(3, 4) + 1
+        row = base[1]
+        row.mul_(5)
+        base.t()[0].add_(1)
+    expect = np.ones((3, 4), np.float32)
+    expect[1] *= 5
+    expect[:, 0] += 1
+    np.testing.assert_array_equal(base.numpy(), expect)
+
+
+def test_other_threads_run_ops_at_once(lazy_mode):
+    a = tl.ones(4)
+    for _ in range(3):
+        a + 1
+    out = {}
+
+    def work():
+        out["t"] = a + 1
+    th = threading.Thread(target=work)
+    th.start()
+    th.join()
+    assert not isinstance(out["t"]._a, _lazy.Pending)
+    np.testing.assert_array_equal(out["t"].numpy(), np.full(4, 2.0, np.float32))
+
+
+def test_turning_it_off_runs_pending_work(lazy_mode):
+    a = tl.ones(2)
+    for _ in range(3):
+        b = a + 1
+    assert isinstance(b._a, _lazy.Pending)
+    _lazy.set_enabled(False)
+    assert not _lazy.enabled() and b._a.value is not None
+    c = a + 1
+    assert not isinstance(c._a, _lazy.Pending)

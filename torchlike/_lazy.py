@@ -1,0 +1,359 @@
+"""Deferred eager execution on the CPU: a training step's ops become one XLA program.
+
+An eager op on the CPU costs a jitted call (~6 µs) plus its own unfused memory traffic. When an op's
+(jitted function, input shapes/dtypes) has run before, dispatch does not run it: it *records* it
+into the open :class:`Segment` and returns :class:`Pending` placeholders that know their shape and
+dtype (taken from the earlier run, so every trace-time check already passed and errors still
+surface at the line that caused them the first time). A recorded op with autograd gets its node at
+once; the node receives its pullback when the segment runs. ``backward()`` over a graph whose
+fused backward has run before is recorded too (``autograd.graph._try_defer_backward``): the leaves'
+``.grad`` become pending values, so forward, backward and e.g. a hand-written SGD update run as one
+program and the forward's residuals never leave XLA. The segment runs when a value is needed:
+
+- a Tensor's ``_arr`` is read (``item()``, printing, numpy, any code that needs the array),
+- a non-deferred ``backward()`` / ``autograd.grad``, an optimizer step or a compiled call starts
+  (they need pullbacks or donate buffers), or the segment reaches ``MAX_OPS`` ops;
+- a second deferred backward runs everything up to the first (:meth:`Segment.split`), so a loop
+  that never reads a value still runs one program per step.
+
+A segment whose op sequence (functions, wiring, which outputs are still referenced) was seen
+``COMPILE_AFTER`` times runs as ONE jitted program. A newer sequence runs op by op through the same
+cached per-op functions, so code whose op sequence never repeats costs what plain eager costs.
+
+Only on a CPU-only machine (on a GPU, JAX's asynchronous dispatch already hides the per-op cost),
+only on the main thread and never for traced arrays (``torchlike.compile`` / ``jax.jit``). Set
+``TORCHLIKE_LAZY=0`` (or call :func:`set_enabled`) to turn it off. The per-op functions are the
+same either way, but inside one program XLA may fuse a multiply and an add into one FMA, so a
+result can differ from the op-by-op one in the last bit (as torch's own fused kernels do).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+
+import jax
+import jax.numpy as jnp
+
+from ._device import gpu_devices
+
+__all__ = ["Pending", "enabled", "flush", "set_enabled"]
+
+MAX_OPS = 512  # a longer segment runs at once (bounds program size and compile time)
+COMPILE_AFTER = 2  # a segment seen this many times before is compiled (XLA: ~0.1-1 s)
+_ARRAY = type(jnp.zeros(()))
+_MAIN = threading.main_thread().ident
+_STATE = {"on": os.environ.get("TORCHLIKE_LAZY", "1") != "0" and not gpu_devices(),
+          "seg": None}
+_AVALS: dict = {}  # (jitted fn, input avals) -> (output is a tuple, output avals)
+_SEEN: dict = {}  # program key -> times seen
+_PROGRAMS: dict = {}
+
+
+def enabled() -> bool:
+    return _STATE["on"]
+
+
+def set_enabled(flag: bool) -> None:
+    """Turn deferred execution on or off (pending work runs first)."""
+    flush()
+    _STATE["on"] = bool(flag) and not gpu_devices()
+
+
+class Pending:
+    """A not-yet-computed array: its aval (shape, dtype) and where its value will come from."""
+
+    __slots__ = ("aval", "shape", "dtype", "seg", "slot", "value", "__weakref__")
+
+    def __init__(self, aval, seg, slot) -> None:
+        self.aval, self.shape, self.dtype = aval, aval.shape, aval.dtype
+        self.seg, self.slot, self.value = seg, slot, None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def force(self):
+        if self.value is None:
+            self.seg.run()
+        return self.value
+
+
+def _dropped():
+    """A grad op's node slot once its pullback was consumed by a deferred backward."""
+
+
+_BWD = object()  # the node slot of a deferred backward op
+
+
+def _kind(slot) -> int:
+    return 0 if slot is None else 2 if slot is _BWD else 1
+
+
+class Segment:
+    """Recorded ops ``(fn, input refs, number of outputs, slot)``; slot is None (no autograd),
+    a weakref to the op's autograd node (it receives the pullback), ``_dropped`` (the pullback is
+    consumed inside the segment) or ``_BWD`` (a deferred backward: refs are (pullback refs, seed
+    refs), fn maps (pullbacks, seeds) to leaf gradients). An input ref is an int: >= 0 an earlier
+    output slot (for pullback refs: the op index), < 0 the external input ``~ref`` (an array, or
+    a pullback from an earlier run); None for an omitted argument."""
+
+    __slots__ = ("ops", "ext", "ext_ids", "outs")
+
+    def __init__(self) -> None:
+        self.ops, self.ext, self.ext_ids, self.outs = [], [], {}, []
+
+    def ref(self, a):
+        if a is None:
+            return None
+        if type(a) is Pending:
+            if a.value is None and a.seg is self:
+                return a.slot
+            a = a.force()
+        i = self.ext_ids.get(id(a))
+        if i is None:
+            i = self.ext_ids[id(a)] = len(self.ext)
+            self.ext.append(a)
+        return ~i
+
+    def _add(self, fn, refs, avals, slot):
+        base = len(self.outs)
+        outs = tuple([Pending(av, self, base + k) for k, av in enumerate(avals)])
+        self.outs.extend([weakref.ref(p) for p in outs])
+        self.ops.append((fn, refs, len(outs), slot))
+        if len(self.ops) >= MAX_OPS and _STATE["seg"] is self:
+            _STATE["seg"] = None  # the next op opens a new segment; this one runs when read
+        return outs
+
+    def run(self, keep=()):
+        """Run the ops; fill the live Pendings and nodes. Returns the values of the output
+        slots in ``keep`` (needed by ops split off from this segment, see :meth:`split`)."""
+        if _STATE["seg"] is self:
+            _STATE["seg"] = None
+        if not self.ops:
+            return {}
+        if len(self.ops) == 1 and not keep and self.ops[0][3] is not _BWD:
+            return self._run_one()
+        outs = [w() for w in self.outs]
+        alive = tuple(i for i, p in enumerate(outs) if p is not None or i in keep)
+        nodes = []
+        for k, op in enumerate(self.ops):
+            if _kind(op[3]) == 1:
+                n = op[3]()
+                if n is not None:
+                    nodes.append((k, n))
+        ops = tuple(op[:3] + (_kind(op[3]),) for op in self.ops)
+        key = (ops, alive, tuple(k for k, _ in nodes))
+        seen = _SEEN.get(key, 0)
+        if seen >= COMPILE_AFTER:
+            prog = _PROGRAMS.get(key)
+            if prog is None:
+                prog = _PROGRAMS[key] = jax.jit(_program(key))
+                _bound(_PROGRAMS)
+            vals, pbs = prog(*self.ext)
+        else:
+            _SEEN[key] = seen + 1
+            _bound(_SEEN)
+            vals, pbs = _program(key)(*self.ext)  # op by op: each op's own cached function
+        kept = {}
+        for i, v in zip(alive, vals):
+            p = outs[i]
+            if p is not None:
+                p.value, p.seg = v, None
+            if i in keep:
+                kept[i] = v
+        for (_, node), pb in zip(nodes, pbs):
+            node.pullback = pb
+        self.ops, self.ext, self.ext_ids, self.outs = [], [], {}, []
+        return kept
+
+    def split(self) -> None:
+        """Run the ops up to the last deferred backward; the later ones stay, reading what they
+        need of the earlier results as external inputs. A training loop that never reads a value
+        thus runs one program per step (updates, forward, backward) instead of ever longer,
+        never-repeating segments."""
+        last = None
+        for k, op in enumerate(self.ops):
+            if op[3] is _BWD:
+                last = k
+        if last is None:
+            return
+        tail = self.ops[last + 1:]
+        cut = sum(op[2] for op in self.ops[:last + 1])
+        need = {r for op in tail for r in op[1] if r is not None and 0 <= r < cut}
+        head = Segment()
+        head.ops, head.ext, head.outs = self.ops[:last + 1], list(self.ext), self.outs[:cut]
+        kept = head.run(need)
+        old_ext = self.ext
+        self.ext, self.ext_ids = [], {}
+
+        def remap(r):
+            if r is None:
+                return None
+            if r < 0:
+                return self.ref(old_ext[~r])
+            return self.ref(kept[r]) if r < cut else r - cut
+        self.ops = [(fn, tuple(remap(r) for r in refs), n, slot) for fn, refs, n, slot in tail]
+        self.outs = self.outs[cut:]
+        for w in self.outs:
+            p = w()
+            if p is not None:
+                p.slot -= cut
+
+    def _run_one(self) -> dict:
+        """A lone op (a value read right after it was recorded): its own cached function."""
+        fn, refs, _, slot = self.ops[0]
+        ext = self.ext
+        res = fn(*[None if r is None else ext[~r] for r in refs])
+        if slot is not None:
+            res, pb = res
+            node = slot()
+            if node is not None:
+                node.pullback = pb
+        for w, v in zip(self.outs, res if type(res) is tuple else (res,)):
+            p = w()
+            if p is not None:
+                p.value, p.seg = v, None
+        self.ops, self.ext, self.ext_ids, self.outs = [], [], {}, []
+        return {}
+
+    def pending_nodes(self) -> dict:
+        """{autograd node: op index} for the recorded ops whose node waits for its pullback."""
+        out = {}
+        for k, op in enumerate(self.ops):
+            if _kind(op[3]) == 1:
+                n = op[3]()
+                if n is not None:
+                    out[n] = k
+        return out
+
+    def record_backward(self, fn, order, pending, seeds, avals, consumed):
+        """Record a fused backward over ``order``'s pullbacks (pending ones by op index, others
+        as external inputs); returns Pendings for its outputs. The pullbacks of the ops in
+        ``consumed`` will not leave the program."""
+        pb_refs = []
+        for node in order:
+            k = pending.get(node)
+            if k is None:
+                k = ~len(self.ext)
+                self.ext.append(node.pullback)
+            pb_refs.append(k)
+        for k in consumed:
+            f, r, n, _ = self.ops[k]
+            self.ops[k] = (f, r, n, _dropped)
+        refs = (tuple(pb_refs), tuple(self.ref(g) for g in seeds))
+        return self._add(fn, refs, avals, _BWD)
+
+
+def _bound(cache: dict, limit: int = 1024) -> None:
+    if len(cache) > limit:
+        cache.clear()
+
+
+def _program(key):
+    """The segment as a function of its external inputs: (referenced outputs, live pullbacks).
+    Called directly it runs op by op; under ``jax.jit`` it is one program."""
+    ops, alive, node_ks = key
+
+    def run(*ext):
+        vals, pbs = [], {}
+        for k, (fn, refs, _, kind) in enumerate(ops):
+            if kind == 2:
+                pb_refs, seed_refs = refs
+                res = fn([pbs[r] if r >= 0 else ext[~r] for r in pb_refs],
+                         [ext[~r] if r < 0 else vals[r] for r in seed_refs])
+                vals.extend(res)
+                continue
+            res = fn(*[None if r is None else (ext[~r] if r < 0 else vals[r]) for r in refs])
+            if kind == 1:
+                res, pbs[k] = res
+            if type(res) is tuple:
+                vals.extend(res)
+            else:
+                vals.append(res)
+        return [vals[i] for i in alive], [pbs[k] for k in node_ks]
+    return run
+
+
+def current():
+    """The open segment, or None."""
+    return _STATE["seg"]
+
+
+def flush() -> None:
+    """Run the pending ops, if any."""
+    seg = _STATE["seg"]
+    if seg is not None:
+        seg.run()
+
+
+def record(fn, arrs, grad: bool):
+    """Record ``fn(*arrs)`` if its output avals are known and the call qualifies; returns the
+    output (a Pending or a tuple of them) or None (then the caller runs it now, see ``learn``)."""
+    sig = [fn]
+    for a in arrs:
+        t = type(a)
+        if t is _ARRAY or t is Pending:
+            sig.append(a.aval)
+        elif a is None:
+            sig.append(None)
+        else:
+            return None
+    meta = _AVALS.get(tuple(sig))
+    if meta is None or threading.get_ident() != _MAIN:
+        return None
+    seg = _STATE["seg"]
+    if seg is None:
+        seg = _STATE["seg"] = Segment()
+    refs = tuple([seg.ref(a) for a in arrs])
+    is_tuple, avals = meta
+    outs = seg._add(fn, refs, avals, True if grad else None)
+    return outs if is_tuple else outs[0]
+
+
+def attach_node(out, node) -> None:
+    """Tell the segment which autograd node receives the pullback of the op that made ``out``."""
+    seg = out.seg
+    fn, refs, n, _ = seg.ops[-1]
+    seg.ops[-1] = (fn, refs, n, weakref.ref(node))
+
+
+def concrete(arrs):
+    """``arrs`` with every Pending replaced by its value (runs the segment if needed)."""
+    return [a.force() if type(a) is Pending else a for a in arrs]
+
+
+def learn(fn, arrs, out) -> None:
+    """Remember ``fn``'s output avals for these input avals (after running it for real)."""
+    if not _STATE["on"]:
+        return
+    sig = [fn]
+    for a in arrs:
+        t = type(a)
+        if t is _ARRAY:
+            sig.append(a.aval)
+        elif a is None:
+            sig.append(None)
+        else:
+            return
+    outs = out if type(out) is tuple else (out,)
+    if not all(type(o) is _ARRAY for o in outs):
+        return
+    if len(_AVALS) > 65536:
+        _AVALS.clear()
+    _AVALS[tuple(sig)] = (type(out) is tuple, tuple(o.aval for o in outs))
+
+
+def clear_caches() -> None:
+    flush()
+    _AVALS.clear()
+    _SEEN.clear()
+    _PROGRAMS.clear()
