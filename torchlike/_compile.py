@@ -126,14 +126,20 @@ def _log_recompile(name, old_keys, key, parts):
 
 # -- discovery of the mutable state a function can reach -------------------------------------------
 
+@functools.lru_cache(maxsize=None)
+def _scan_types():
+    from .amp.grad_scaler import GradScaler
+    from .optim.optimizer import Optimizer
+    return GradScaler, Optimizer
+
+
 def _scan(obj, found, seen, depth):
     """Collect Modules, Optimizers, Generators and Tensors reachable from ``obj``."""
     if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, bool, type,
                                                           types.ModuleType)):
         return
     seen.add(id(obj))
-    from .amp.grad_scaler import GradScaler
-    from .optim.optimizer import Optimizer
+    GradScaler, Optimizer = _scan_types()
     if isinstance(obj, GradScaler) and obj._enabled and obj._scale is None:
         # NOTE: torch creates the scale in the first scale() call; created inside a trace it would
         # keep a tracer, so it is created now (same value) and lifted like any other state.
@@ -190,6 +196,22 @@ def _scan_function(fn, found, seen, depth):
         _scan(v, found, seen, 2)
 
 
+def _submodules(roots) -> list:
+    """Every module under ``roots``, each once, in ``Module.modules()`` order (an explicit stack:
+    this runs on every compiled call)."""
+    out, seen = [], set()
+    for root in roots:
+        stack = [root]
+        while stack:
+            m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            out.append(m)
+            stack.extend(c for c in reversed(m._modules.values()) if c is not None)
+    return out
+
+
 class _State:
     """The lifted state of one call: objects, the tensors whose arrays are inputs, signatures."""
 
@@ -200,50 +222,42 @@ class _State:
             _scan(r, found, seen, 2)
         if default_generator not in found["generators"]:
             found["generators"].insert(0, default_generator)
-        self.modules = [m for root in found["modules"] for m in root.modules()]
-        self.modules = list({id(m): m for m in self.modules}.values())
+        self.modules = _submodules(found["modules"])
         self.optimizers = found["optimizers"]
         self.generators = found["generators"]
         index: dict = {}
         tensors: list = []
 
-        def add(t):
-            if t is not None and id(t) not in index:
-                index[id(t)] = len(tensors)
-                tensors.append(t)
+        def add_all(ts):  # (a loop, not a call per tensor: this runs on every compiled call)
+            for t in ts:
+                if t is not None and id(t) not in index:
+                    index[id(t)] = len(tensors)
+                    tensors.append(t)
 
-        for t in args_tensors:
-            add(t)
+        add_all(args_tensors)
         self.n_args = len(tensors)
         for m in self.modules:
-            for t in m._parameters.values():
-                add(t)
-            for t in m._buffers.values():
-                add(t)
-        for t in found["tensors"]:
-            add(t)
+            add_all(m._parameters.values())
+            add_all(m._buffers.values())
+        add_all(found["tensors"])
         for opt in self.optimizers:
             for group in opt.param_groups:
-                for p in group["params"]:
-                    add(p)
+                add_all(group["params"])
         # .grad tensors and optimizer state come after every tensor that can hold them.
         holders = [t for t in tensors if t._rg or t._grad is not None]
-        for t in holders:
-            add(t._grad)
+        add_all([t._grad for t in holders])
         for opt in self.optimizers:
             for group in opt.param_groups:
                 for p in group["params"]:
                     s = opt.state.get(p)
                     if s:
-                        for v in s.values():
-                            if isinstance(v, Tensor):
-                                add(v)
+                        add_all([v for v in s.values() if isinstance(v, Tensor)])
         self.tensors, self.index, self.holders = tensors, index, holders
 
     def signature(self):
         """The parts of the cache key that describe the lifted state."""
         ix = self.index
-        tens = tuple((t._data.shape, t._arr.dtype, t._rg, t.grad_fn is None) for t in self.tensors)
+        tens = tuple((t._a.shape, t._a.dtype, t._rg, t.grad_fn is None) for t in self.tensors)
         grads = tuple((ix[id(h)], -1 if h._grad is None else ix[id(h._grad)])
                       for h in self.holders)
         opts = []
