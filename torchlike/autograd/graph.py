@@ -430,9 +430,8 @@ def _finish_fused(order, leaves, leaf_grads, retain_graph, plan=None) -> None:
         for node in order:
             node.release()
     if plan is not None and _lazy.enabled():  # what a deferred run of this plan will produce
-        key = (plan, tuple((n.variable.shape, n.variable._a.dtype) for n in leaves))
-        _DEFER_META[key] = (tuple(g is not None for g in leaf_grads),
-                            tuple(g.aval for g in leaf_grads if g is not None))
+        _DEFER_META[_defer_key(plan, leaves)] = (tuple(g is not None for g in leaf_grads),
+                                                 tuple(g.aval for g in leaf_grads if g is not None))
         if len(_DEFER_META) > 1024:
             _DEFER_META.clear()
     for node, g in zip(leaves, leaf_grads):
@@ -440,8 +439,12 @@ def _finish_fused(order, leaves, leaf_grads, retain_graph, plan=None) -> None:
             _accumulate_leaf(node.variable, g, False)
 
 
-_DEFER_META: dict = {}  # (plan, leaf shapes/dtypes) -> (which leaves get a gradient, their avals)
+_DEFER_META: dict = {}  # _defer_key -> (which leaves get a gradient, their avals)
 _DEFER_FNS: dict = {}
+
+
+def _defer_key(plan, leaves) -> tuple:
+    return plan, tuple((n.variable.shape, n.variable._a.dtype) for n in leaves)
 
 
 def _deferred_backward_fn(plan, mask):
@@ -472,8 +475,7 @@ def _try_defer_backward(roots, grads, deps, seen, retain_graph) -> bool:
     if found is None:
         return False
     plan, order, leaves = found
-    meta = _DEFER_META.get((plan, tuple((n.variable.shape, n.variable._a.dtype)
-                                        for n in leaves)))
+    meta = _DEFER_META.get(_defer_key(plan, leaves))
     if meta is None:
         return False
     _check_versions(order)
