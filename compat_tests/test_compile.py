@@ -393,3 +393,125 @@ def test_batchnorm_dropout_clipping_scaler_scheduler_in_compiled_step(init_scale
     else:  # the scaled loss overflows (steps skipped, scale backs off) until the scale is small
         assert e["scales"][0] == init_scale / 2**8
         assert e["steps"] == c["steps"] and 0 < e["steps"][0] < 6
+
+
+# -- the guard: calls after the first two skip discovery; any change takes the full path ------------
+
+def _rebind(holder, name, value):
+    holder[name] = value
+
+
+def _change_replace_layer(m, opt, ns):
+    m.layers[3] = copy.deepcopy(ns["new_layer"])  # a new module (the optimizer keeps the old)
+
+
+def _change_registry_write(m, opt, ns):
+    m.layers._modules["5"] = copy.deepcopy(ns["new_head"])
+
+
+def _change_freeze(m, opt, ns):
+    m.layers[0].weight.requires_grad_(False)
+
+
+def _change_assign_data(m, opt, ns):
+    m.layers[5].weight.data = torchlike.zeros(10, 128)
+
+
+def _change_in_place(m, opt, ns):
+    with torchlike.no_grad():
+        m.layers[3].bias.mul_(0.0)
+
+
+def _change_grads_outside(m, opt, ns):
+    for p in m.parameters():
+        p.grad = torchlike.ones_like(p)  # then the step's zero_grad() drops them again
+
+
+def _change_static_option(m, opt, ns):
+    opt.param_groups[0]["nesterov"] = True
+
+
+def _change_load_optimizer_state(m, opt, ns):
+    sd = copy.deepcopy(opt.state_dict())
+    for s in sd["state"].values():
+        s["momentum_buffer"] = s["momentum_buffer"] * 0.5
+    opt.load_state_dict(sd)
+
+
+def _change_eval(m, opt, ns):
+    m.eval()
+
+
+def _change_rebind_model(m, opt, ns):
+    ns["model"].load_state_dict(m.state_dict())  # the twin: a new model object, same weights
+    _rebind(ns["cell"], "model", ns["model"])
+
+
+GUARD_CHANGES = {f.__name__[len("_change_"):]: f for f in (
+    _change_replace_layer, _change_registry_write, _change_freeze, _change_assign_data,
+    _change_in_place, _change_grads_outside, _change_static_option, _change_load_optimizer_state,
+    _change_eval, _change_rebind_model)}
+
+
+@pytest.mark.parametrize("change", sorted(GUARD_CHANGES))
+def test_guard_sees_changes_between_calls(change):
+    """After a change between calls (module structure, requires_grad, .data, an in-place edit,
+    grads, optimizer options or state, training mode, a rebound closure variable) the compiled
+    step computes what eager does: the guard fails, the full path rediscovers the state."""
+    torchlike.manual_seed(0)
+    base = Net(0.2)
+    ns0 = {"new_layer": nn.Linear(256, 128), "new_head": nn.Linear(128, 10)}
+    batches = _batches(6)
+    runs = []
+    for compiled in (False, True):
+        m = copy.deepcopy(base)
+        opt = optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+        ns = dict(ns0, model=copy.deepcopy(base))
+        cell = {"model": m}
+        ns["cell"] = cell
+
+        def step(x, y):
+            model = cell["model"]
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        if compiled:
+            step = torchlike.compile(step)
+        torchlike.manual_seed(1)
+        losses = []
+        for i, (x, y) in enumerate(batches):
+            if i == 3:
+                if compiled:
+                    assert step._guard is not None  # the fast path was on
+                GUARD_CHANGES[change](m, opt, ns)
+            losses.append(step(x, y).item())
+        runs.append((np.array(losses), _params(cell["model"])))
+    (le, pe), (lc, pc) = runs
+    np.testing.assert_allclose(lc, le, rtol=1e-5, atol=1e-6)
+    for a, b in zip(pc, pe):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_guard_skips_discovery_and_keeps_scheduler_and_shapes(monkeypatch):
+    """In the steady state no call rediscovers the state, also while a scheduler changes lr; a new
+    batch shape takes the full path (and compiles once)."""
+    from torchlike import _compile
+    torchlike.manual_seed(0)
+    model = Net()
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    step = torchlike.compile(_make_step(model, opt, nn.CrossEntropyLoss()))
+    batches = _batches(8)
+    for x, y in batches[:2]:
+        step(x, y)
+    made = []
+    real = _compile._State
+    monkeypatch.setattr(_compile, "_State", lambda *a: made.append(1) or real(*a))
+    for x, y in batches[2:]:
+        step(x, y)
+        sched.step()
+    assert not made and step.compile_count == 2
+    step(*_batches(1, batch=5)[0])
+    assert len(made) >= 1 and step.compile_count == 3

@@ -29,6 +29,7 @@ from then on (one warning).
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import sys
 import types
@@ -43,7 +44,7 @@ from ._tensor import Tensor, _is_tracer
 from .autograd import graph as _graph
 from .autograd.grad_mode import STATE as GRAD_MODE
 from .autograd.grad_mode import no_grad
-from .nn.modules.module import Module
+from .nn.modules.module import STRUCTURE, Module
 
 __all__ = ["OptimizedModule", "compile"]
 
@@ -220,39 +221,61 @@ class _State:
         seen: set = set()
         for r in roots:
             _scan(r, found, seen, 2)
+        self.found_ids = _found_ids(found)
         if default_generator not in found["generators"]:
             found["generators"].insert(0, default_generator)
         self.modules = _submodules(found["modules"])
         self.optimizers = found["optimizers"]
         self.generators = found["generators"]
-        index: dict = {}
         tensors: list = []
-
-        def add_all(ts):  # (a loop, not a call per tensor: this runs on every compiled call)
-            for t in ts:
-                if t is not None and id(t) not in index:
-                    index[id(t)] = len(tensors)
-                    tensors.append(t)
-
-        add_all(args_tensors)
+        self.index: dict = {}
+        self._add(tensors, args_tensors)
         self.n_args = len(tensors)
         for m in self.modules:
-            add_all(m._parameters.values())
-            add_all(m._buffers.values())
-        add_all(found["tensors"])
+            self._add(tensors, m._parameters.values())
+            self._add(tensors, m._buffers.values())
+        self._add(tensors, found["tensors"])
         for opt in self.optimizers:
             for group in opt.param_groups:
-                add_all(group["params"])
-        # .grad tensors and optimizer state come after every tensor that can hold them.
-        holders = [t for t in tensors if t._rg or t._grad is not None]
-        add_all([t._grad for t in holders])
+                self._add(tensors, group["params"])
+        self.n_static = len(tensors)
+        self.tensors = tensors
+        self._add_dynamic()
+
+    def _add(self, tensors, ts) -> int:
+        """Append the tensors of ``ts`` not seen yet; returns how many were seen already.
+        (A loop, not a call per tensor: this runs on every compiled call.)"""
+        index, dups = self.index, 0
+        for t in ts:
+            if t is None:
+                continue
+            if id(t) in index:
+                dups += 1
+            else:
+                index[id(t)] = len(tensors)
+                tensors.append(t)
+        return dups
+
+    def _add_dynamic(self) -> int:
+        """Add the ``.grad`` tensors and the optimizer state, which come after every tensor that
+        can hold them; returns how many of them were already there."""
+        tensors = self.tensors
+        holders = self.holders = [t for t in tensors if t._rg or t._grad is not None]
+        dups = self._add(tensors, [t._grad for t in holders])
         for opt in self.optimizers:
             for group in opt.param_groups:
                 for p in group["params"]:
                     s = opt.state.get(p)
                     if s:
-                        add_all([v for v in s.values() if isinstance(v, Tensor)])
-        self.tensors, self.index, self.holders = tensors, index, holders
+                        dups += self._add(tensors, [v for v in s.values() if isinstance(v, Tensor)])
+        return dups
+
+    def refresh(self) -> bool:
+        """Re-read the ``.grad``s and optimizer state after a call wrote them back; False where a
+        dynamic tensor is also static or shared (the guard then does not hold)."""
+        del self.tensors[self.n_static:]
+        self.index = {id(t): i for i, t in enumerate(self.tensors)}
+        return self._add_dynamic() == 0
 
     def signature(self):
         """The parts of the cache key that describe the lifted state."""
@@ -372,12 +395,134 @@ def _write(t: Tensor, arr) -> None:
 # -- compiled functions ----------------------------------------------------------------------------
 
 class _Entry:
-    """One traced signature: the jitted program and what its trace recorded about the outputs."""
+    """One traced signature: the jitted program and what its trace recorded about the outputs.
+    ``steady``: its outputs have the signature of its inputs (grads and optimizer state exist
+    already), so the next call can run it again under a :class:`_Guard`."""
 
-    __slots__ = ("fn", "meta")
+    __slots__ = ("fn", "meta", "steady")
 
     def __init__(self, fn):
-        self.fn, self.meta = fn, None
+        self.fn, self.meta, self.steady = fn, None, False
+
+
+class _Guard:
+    """The state one call left behind, so that the next call can skip discovery, the signature
+    and the cache lookup (~0.15 ms of Python on the seed MLP step) when nothing changed.
+
+    It holds when: module structure (``STRUCTURE``: any Module ``__setattr__``/``__delattr__`` or
+    registry write) and grad mode are unchanged; the arguments are plain Tensors with the recorded
+    shapes and dtypes that need no grad; scanning the function finds the same objects; the
+    optimizers hold the same groups, parameters, static options and state dicts (same sizes,
+    same non-tensor values); and every lifted tensor (``.grad``s and optimizer state included)
+    still holds the very array the call wrote, with the same ``requires_grad``, ``.grad`` and
+    ``grad_fn`` -- so no shape, dtype or value changed behind our back. Built only after a call of
+    a steady entry; anything else takes the full path, which builds a new guard. (The checks are
+    ``map``s over flat lists: this runs before every compiled call.)
+    """
+
+    __slots__ = ("entry", "state", "structure", "grad_mode", "args", "static_ids", "found",
+                 "groups", "params", "statics", "opt_states", "dicts", "sizes", "fixed",
+                 "tensors", "arrs", "rgs", "grads", "grad_fns")
+
+    def __init__(self, entry, state, args):
+        self.entry, self.state = entry, state
+        self.structure, self.grad_mode = STRUCTURE[0], GRAD_MODE.enabled
+        self.args = [(a._arr.shape, a._arr.dtype) for a in args]
+        self.static_ids = {id(t) for t in state.tensors[state.n_args:state.n_static]}
+        self.found = state.found_ids
+        opts = state.optimizers
+        self.groups = [(opt, list(opt.param_groups)) for opt in opts]
+        self.statics = [opt._static(g) for opt in opts for g in opt.param_groups]
+        self.params = [(g, list(g["params"])) for opt in opts for g in opt.param_groups]
+        self.opt_states = [(opt.state, [p for g in opt.param_groups for p in g["params"]])
+                           for opt in opts]
+        self.dicts = [st.get(p) for st, params in self.opt_states for p in params]
+        self.sizes = [len(d or ()) for d in self.dicts]
+        self.fixed = [(d, k, v) for d in self.dicts for k, v in (d or {}).items()
+                      if not isinstance(v, Tensor)]
+        self.tensors = state.tensors[state.n_args:]
+        self._flags()
+
+    def _flags(self) -> None:
+        tensors = self.tensors
+        self.arrs = list(map(_get_a, tensors))
+        self.rgs = list(map(_get_rg, tensors))
+        self.grads = list(map(_get_grad, tensors))
+        self.grad_fns = list(map(_get_grad_fn, tensors))
+
+    @staticmethod
+    def build(entry, state, args):
+        """A guard for the state after a call of ``entry``, or None where one cannot hold."""
+        if (not entry.steady or state.n_args != len(args)
+                or any(type(a) is not Tensor or a._rg for a in args)
+                or any(t._base is not None for t in state.tensors)):
+            return None
+        return _Guard(entry, state, args)
+
+    def advance(self, state) -> None:
+        """The guard for the state a call under this guard left: the same objects except the
+        ``.grad``s (new Tensors, as torch's backward makes after ``zero_grad()``), new arrays."""
+        tensors = self.tensors
+        del tensors[state.n_static - state.n_args:]
+        tensors += [h._grad for h in state.holders if h._grad is not None]
+        for d in self.dicts:
+            if d:
+                tensors += [v for v in d.values() if isinstance(v, Tensor)]
+        self._flags()
+
+    def holds(self, fn, args) -> bool:
+        if (STRUCTURE[0] != self.structure or GRAD_MODE.enabled is not self.grad_mode
+                or len(args) != len(self.args)):
+            return False
+        ids = self.static_ids
+        for a, (shape, dtype) in zip(args, self.args):
+            if type(a) is not Tensor or a._rg or a._grad is not None or id(a) in ids:
+                return False
+            x = a._arr
+            if _is_tracer(x) or x.shape != shape or x.dtype != dtype:
+                return False
+        found = {"tensors": [], "modules": [], "optimizers": [], "generators": []}
+        _scan(fn, found, set(), 2)
+        if not _same(_found_ids(found), self.found):
+            return False
+        for opt, groups in self.groups:
+            if not _same(opt.param_groups, groups):
+                return False
+        for g, params in self.params:
+            if not _same(g["params"], params):
+                return False
+        if [opt._static(g) for opt, groups in self.groups for g in groups] != self.statics:
+            return False
+        for st, params in self.opt_states:
+            if not all(map(operator.is_, map(st.get, params), self.dicts)):
+                return False
+        if list(map(_size, self.dicts)) != self.sizes or any(
+                k not in d or d[k] != v for d, k, v in self.fixed):
+            return False
+        tensors = self.tensors
+        return (all(map(operator.is_, map(_get_a, tensors), self.arrs))
+                and all(map(operator.is_, map(_get_rg, tensors), self.rgs))
+                and all(map(operator.is_, map(_get_grad, tensors), self.grads))
+                and all(map(operator.is_, map(_get_grad_fn, tensors), self.grad_fns)))
+
+
+_get_a = operator.attrgetter("_a")
+_get_rg = operator.attrgetter("_rg")
+_get_grad = operator.attrgetter("_grad")
+_get_grad_fn = operator.attrgetter("grad_fn")
+
+
+def _size(d) -> int:
+    return 0 if d is None else len(d)
+
+
+def _same(xs, ys) -> bool:
+    """Whether two sequences hold the same objects (Tensor ``==`` compares values)."""
+    return len(xs) == len(ys) and all(map(operator.is_, xs, ys))
+
+
+def _found_ids(found) -> list:
+    return [*found["modules"], *found["optimizers"], *found["generators"], *found["tensors"]]
 
 
 class _CompiledFunction:
@@ -387,6 +532,7 @@ class _CompiledFunction:
         functools.update_wrapper(self, fn)
         self._fn, self._fullgraph = fn, fullgraph
         self._cache: dict = {}
+        self._guard: _Guard | None = None
         self._warned = False
         self.compile_count = 0  # how many times a signature was traced (a compile each)
         self._ctx = None
@@ -397,12 +543,16 @@ class _CompiledFunction:
     def __call__(self, *args, **kwargs):
         fn = self._fn
         _lazy.flush()  # deferred ops may read the buffers the compiled step donates
+        guard, self._guard = self._guard, None
+        if guard is not None and not kwargs and guard.holds(fn, args):
+            return self._run(guard.entry, guard.state, [*args, *guard.tensors], args, guard)
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_leaf)
         if any(_is_tracer(v._arr) if isinstance(v, Tensor) else _is_tracer(v) for v in leaves):
             return fn(*args, **kwargs)  # inside another trace: inline
         arg_tensors = [v for v in leaves if isinstance(v, Tensor)]
         state = _State([fn, *(v for v in leaves if not isinstance(v, Tensor))], arg_tensors)
-        key = (_arg_signature(leaves), GRAD_MODE.enabled, *state.signature())
+        arg_sig = _arg_signature(leaves)
+        key = (arg_sig, GRAD_MODE.enabled, *state.signature())
         entry = self._cache.get(key)
         if entry is _EAGER:
             return fn(*args, **kwargs)
@@ -412,13 +562,9 @@ class _CompiledFunction:
                                ("arguments", "grad mode", "state tensors", "grads", "optimizers",
                                 "training flags", "generators"))
             entry = self._cache[key] = _Entry(self._build())
-        n = state.n_args
-        inputs = (_donatable([t._data for t in state.tensors[n:]]),
-                  [g._key for g in state.generators], [t._data for t in state.tensors[:n]],
-                  state.hyper())
         self._ctx = (state, args, kwargs, entry)
         try:
-            out = entry.fn(*inputs)
+            result = self._run(entry, state, state.tensors, None if kwargs else args)
         except Exception as e:
             if not _untraceable(e):
                 raise
@@ -428,7 +574,36 @@ class _CompiledFunction:
             return fn(*args, **kwargs)
         finally:
             self._ctx = None
-        return _write_back(state, entry.meta, out)
+        if not entry.steady and not kwargs:
+            # Does the state the call left behind have this call's signature? (Not after the
+            # first call, which creates the grads and the optimizer state.)
+            after = _State([fn, *(v for v in leaves if not isinstance(v, Tensor))], arg_tensors)
+            if (arg_sig, GRAD_MODE.enabled, *after.signature()) == key:
+                entry.steady = True
+                self._guard = _Guard.build(entry, after, args)
+        return result
+
+    def _run(self, entry, state, tensors, args, guard=None):
+        """Run ``entry`` on the arrays of ``tensors`` (arguments first) and write the results
+        back. After a steady entry, the state it leaves is the guard for the next call (``args``:
+        the positional arguments, None when there were keyword arguments; ``guard``: the one that
+        held for this call, advanced rather than rebuilt)."""
+        n = state.n_args
+        state.tensors = tensors
+        if guard is None:
+            arrs = [t._data for t in tensors[n:]]
+        else:  # the guard checked that these are the tensors' arrays (and it lets them go)
+            arrs, guard.arrs = guard.arrs, None
+        inputs = (_donatable(arrs), [g._key for g in state.generators],
+                  [t._data for t in tensors[:n]], state.hyper())
+        out = entry.fn(*inputs)  # (the first call traces: that sets entry.meta)
+        result = _write_back(state, entry.meta, out)
+        if guard is not None:
+            guard.advance(state)
+            self._guard = guard
+        elif entry.steady and args is not None and state.refresh():
+            self._guard = _Guard.build(entry, state, args)
+        return result
 
     def _build(self):
         def run(state_arrs, keys, arg_arrs, hyper):
@@ -513,10 +688,14 @@ def _write_back(state, meta, out):
     new_arrs, grad_arrs, new_state, keys, res_arrs = out
     changed, grad_kinds, state_meta, treedef, kinds = meta
     for t, a, c in zip(state.tensors, new_arrs, changed):
-        if c:
-            _write(t, a)
-        elif a is not None:
-            t._arr = a
+        if not c:
+            if a is not None:
+                t._a = a
+        elif t._base is None:  # (_write, inlined: this runs for every state tensor)
+            t._a = a
+            t._vc[0] += 1
+        else:
+            t._set_arr(a)
     for h, kind, a in zip(state.holders, grad_kinds, grad_arrs):
         if kind == 0:
             h._grad = None

@@ -9,7 +9,7 @@ from itertools import chain, islice
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module import Module, _addindent
+from .module import Module, _addindent, _Registry
 
 __all__ = ["ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential"]
 
@@ -50,7 +50,8 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, self._key_at(idx))
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
+        self.__dict__["_modules"] = _Registry(
+            (str(i), m) for i, m in enumerate(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -131,7 +132,8 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, str(_abs_index(idx, len(self))))
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
+        self.__dict__["_modules"] = _Registry(
+            (str(i), m) for i, m in enumerate(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)

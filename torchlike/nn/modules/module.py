@@ -5,6 +5,11 @@ A Module keeps three ordered registries in its ``__dict__`` -- ``_parameters``, 
 Module a child, a tensor assigned to an existing buffer name replaces the buffer). Everything else
 (parameters(), state_dict(), to(), train(), repr) is a walk over these registries in insertion
 order, which is what makes names and orders identical to torch's.
+
+``STRUCTURE`` counts changes of module structure: every ``__setattr__``/``__delattr__`` on a Module
+and every mutation of a registry (they are :class:`_Registry` dicts, so direct writes such as
+``model._modules["fc"] = ...`` count too). ``torchlike.compile`` compares it to skip re-discovering
+the state of a compiled step when nothing changed.
 """
 
 from __future__ import annotations
@@ -25,6 +30,51 @@ from ...autograd.grad_mode import no_grad
 from ..parameter import Buffer, Parameter
 
 __all__ = ["Module", "RemovableHandle"]
+
+STRUCTURE = [0]  # see the module docstring
+
+
+class _Registry(dict):
+    """A Module's ``_parameters``/``_buffers``/``_modules``: a dict that bumps ``STRUCTURE`` when
+    it is created or changed (reads stay plain dict reads)."""
+
+    __slots__ = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        STRUCTURE[0] += 1
+        super().__init__(*args, **kwargs)
+
+    def __setitem__(self, key, value) -> None:
+        STRUCTURE[0] += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key) -> None:
+        STRUCTURE[0] += 1
+        super().__delitem__(key)
+
+    def __ior__(self, other):
+        STRUCTURE[0] += 1
+        return super().__ior__(other)
+
+    def clear(self) -> None:
+        STRUCTURE[0] += 1
+        super().clear()
+
+    def pop(self, *args):
+        STRUCTURE[0] += 1
+        return super().pop(*args)
+
+    def popitem(self):
+        STRUCTURE[0] += 1
+        return super().popitem()
+
+    def setdefault(self, key, default=None):
+        STRUCTURE[0] += 1
+        return super().setdefault(key, default)
+
+    def update(self, *args, **kwargs) -> None:
+        STRUCTURE[0] += 1
+        super().update(*args, **kwargs)
 
 
 def _typename(obj) -> str:
@@ -108,10 +158,10 @@ class Module:
                             f"{len(args) + 1} were given")
         d = self.__dict__
         d["training"] = True
-        d["_parameters"] = {}
-        d["_buffers"] = {}
+        d["_parameters"] = _Registry()
+        d["_buffers"] = _Registry()
         d["_non_persistent_buffers_set"] = set()
-        d["_modules"] = {}
+        d["_modules"] = _Registry()
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_pre_hooks_with_kwargs"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
@@ -197,6 +247,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value) -> None:
+        STRUCTURE[0] += 1
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -237,6 +288,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        STRUCTURE[0] += 1
         if name in self._parameters:
             del self._parameters[name]
         elif name in self._buffers:
@@ -674,6 +726,7 @@ class Module:
         return self.__dict__.copy()
 
     def __setstate__(self, state) -> None:
+        STRUCTURE[0] += 1
         self.__dict__.update(state)
         for k, default in (("_forward_pre_hooks_with_kwargs", OrderedDict()),
                            ("_forward_hooks_with_kwargs", OrderedDict()),
