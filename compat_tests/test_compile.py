@@ -278,6 +278,40 @@ def test_donation_keeps_shared_arrays_alive():
     assert not np.array_equal(model.weight.detach().numpy(), before)
 
 
+@pytest.mark.parametrize("donate", [True, False])
+def test_donate_flag(monkeypatch, donate):
+    """donate=True hands the state's buffers to XLA (the call deletes them); donate=False keeps
+    them; the results are the same."""
+    from torchlike import _compile
+    passed = []
+    real = _compile._donatable
+
+    def spy(arrs):
+        out = real(arrs)
+        passed.extend(out)
+        return out
+    monkeypatch.setattr(_compile, "_donatable", spy)
+    torchlike.manual_seed(0)
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    step = torchlike.compile(_make_step(model, opt, nn.MSELoss()), donate=donate)
+    losses = [step(torchlike.ones(2, 3), torchlike.zeros(2, 2)).item() for _ in range(3)]
+    if donate:
+        assert passed and all(a.is_deleted() for a in passed)
+    else:
+        assert not passed
+        old = model.weight._arr
+        before = np.asarray(old).copy()
+        step(torchlike.ones(2, 3), torchlike.zeros(2, 2))
+        assert not old.is_deleted()
+        np.testing.assert_array_equal(np.asarray(old), before)
+    torchlike.manual_seed(0)
+    ref = nn.Linear(3, 2)
+    ref_step = _make_step(ref, optim.SGD(ref.parameters(), lr=0.1, momentum=0.9), nn.MSELoss())
+    expect = [ref_step(torchlike.ones(2, 3), torchlike.zeros(2, 2)).item() for _ in range(3)]
+    np.testing.assert_allclose(losses, expect, rtol=1e-6)
+
+
 def test_returns_and_arguments():
     w = torchlike.ones(3, requires_grad=True)
 
@@ -315,6 +349,7 @@ def test_in_place_argument_update_and_version():
     ({"mode": "fastest"}, RuntimeError, "Unrecognized mode=fastest"),
     ({"backend": lambda gm, inputs: gm}, NotImplementedError, "callable backend"),
     ({"dynamic": "yes"}, TypeError, "dynamic must be"),
+    ({"donate": "no"}, TypeError, "donate must be"),
 ])
 def test_argument_errors(kwargs, exc, match):
     with pytest.raises(exc, match=match):

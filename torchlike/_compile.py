@@ -9,13 +9,16 @@ array for the tracer, runs ``fn`` eagerly (the op registry and the autograd engi
 functions, which inline into the outer trace), collects the new arrays as outputs and restores the
 Python objects. After the call the outputs are written back into the same Tensor objects (versions
 bump), so ``model``, ``optimizer.state`` and ``torchlike.manual_seed`` behave as in eager mode. The
-lifted state is donated to XLA (arrays referenced from elsewhere are copied first).
+lifted state is donated to XLA (arrays referenced from elsewhere are copied first; ``donate=False``
+turns that off).
 
 The program is cached per *signature*: argument shapes/dtypes (non-tensor arguments by value), grad
 mode, ``training`` flags, and the structure of the lifted state (which tensors have a ``.grad``,
 which optimizer state exists, optimizer flags). Hyperparameters are traced, so an LR scheduler does
 not recompile; a typical loop compiles twice (the first call creates grads and optimizer state).
-``TORCHLIKE_LOGS=recompiles`` logs each recompilation and its reason to stderr.
+``TORCHLIKE_LOGS=recompiles`` logs each recompilation and its reason to stderr. Once a call leaves
+the state with its own signature (steady state), the next call checks a :class:`_Guard` instead of
+rediscovering the state: identity checks that nothing changed in between.
 
 Modules. ``compile(module)`` returns an :class:`OptimizedModule` whose forward is one jitted
 function of (parameters, buffers, RNG key, inputs); with autograd on it records ONE node whose
@@ -53,8 +56,14 @@ _EAGER = object()  # cache value of a signature that could not be traced (fullgr
 
 
 def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor", mode=None,
-            options=None, disable: bool = False):
+            options=None, disable: bool = False, donate: bool = True):
     """torchlike implementation of :func:`torch.compile`.
+
+    ``donate`` (a torchlike extension): a compiled function donates the buffers of the state it
+    lifts (parameters, buffers, grads, optimizer state) to XLA, which updates them in place;
+    ``donate=False`` keeps every old buffer alive instead (more memory, no copies of arrays that
+    something else still holds). A compiled Module's forward donates nothing either way (autograd
+    keeps its inputs for the backward).
 
     XLA (through ``jax.jit``) is the only backend: ``backend`` may be any of torch's backend names
     and, like ``mode`` and ``options``, only selects how hard torch's compiler works, so it is
@@ -77,6 +86,8 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
         raise RuntimeError(f"options must be a dict, got {type(options).__name__}")
     if dynamic not in (None, True, False):
         raise TypeError(f"dynamic must be None, True or False, got {dynamic!r}")
+    if not isinstance(donate, bool):
+        raise TypeError(f"donate must be True or False, got {donate!r}")
 
     def wrap(m):
         if disable:
@@ -86,7 +97,7 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
         if not callable(m):
             raise RuntimeError("torchlike.compile: the argument must be callable (a function or "
                                f"an nn.Module), got {type(m).__name__}")
-        return _CompiledFunction(m, fullgraph)
+        return _CompiledFunction(m, fullgraph, donate)
 
     return wrap if model is None else wrap(model)
 
@@ -528,9 +539,9 @@ def _found_ids(found) -> list:
 class _CompiledFunction:
     """The callable that :func:`compile` returns for a function."""
 
-    def __init__(self, fn, fullgraph: bool):
+    def __init__(self, fn, fullgraph: bool, donate: bool = True):
         functools.update_wrapper(self, fn)
-        self._fn, self._fullgraph = fn, fullgraph
+        self._fn, self._fullgraph, self._donate = fn, fullgraph, donate
         self._cache: dict = {}
         self._guard: _Guard | None = None
         self._warned = False
@@ -594,7 +605,7 @@ class _CompiledFunction:
             arrs = [t._data for t in tensors[n:]]
         else:  # the guard checked that these are the tensors' arrays (and it lets them go)
             arrs, guard.arrs = guard.arrs, None
-        inputs = (_donatable(arrs), [g._key for g in state.generators],
+        inputs = (_donatable(arrs) if self._donate else arrs, [g._key for g in state.generators],
                   [t._data for t in tensors[:n]], state.hyper())
         out = entry.fn(*inputs)  # (the first call traces: that sets entry.meta)
         result = _write_back(state, entry.meta, out)
@@ -630,7 +641,7 @@ class _CompiledFunction:
                         _optim.TRACED_HYPER.pop(id(group), None)
                 swap.restore()
             return out
-        return jax.jit(run, donate_argnums=(0, 1))
+        return jax.jit(run, donate_argnums=(0, 1) if self._donate else ())
 
     def __repr__(self) -> str:
         return f"<torchlike.compile of {self._fn!r}>"
