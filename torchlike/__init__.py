@@ -95,4 +95,6 @@ from ._aliasing import install_torch_alias  # noqa: E402,F401
 from ._compile import compile  # noqa: E402,F401,A001
 from . import func  # noqa: E402,F401
 from .func import from_jax  # noqa: E402,F401
+from . import utils  # noqa: E402,F401  (torch imports torch.utils.data too)
+from .utils.dlpack import from_dlpack  # noqa: E402,F401
 __version__ = "0.1.0"

@@ -1,3 +1,4 @@
-"""torchlike.utils: data loading (``torchlike.utils.data``)."""
+"""torchlike.utils: data loading (``torchlike.utils.data``) and DLPack exchange
+(``torchlike.utils.dlpack``)."""
 
-from . import data  # noqa: F401
+from . import data, dlpack  # noqa: F401

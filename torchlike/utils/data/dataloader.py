@@ -31,9 +31,9 @@ class DataLoader:
     :mod:`torchlike.vision.transforms` build numpy-backed tensors there, which become device arrays
     in the main process once per batch; a forked worker that calls into JAX anyway (a tensor
     operation in the dataset) is stopped with a clear error instead of deadlocking (with
-    ``multiprocessing_context="spawn"`` or ``"forkserver"`` workers can run tensor operations). Each worker
-    seeds ``random``, torchlike and numpy with ``base_seed + worker_id`` as torch does, but numpy's
-    seed is derived differently. ``pin_memory`` is accepted and has no effect.
+    ``multiprocessing_context="spawn"`` or ``"forkserver"`` workers can run tensor operations).
+    Each worker seeds ``random``, torchlike and numpy with ``base_seed + worker_id`` as torch does,
+    but numpy's seed is derived differently. ``pin_memory`` is accepted and has no effect.
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None,
