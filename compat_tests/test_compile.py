@@ -183,6 +183,8 @@ def test_fullgraph_untraceable_raises(what, body):
     with pytest.raises(RuntimeError, match="fullgraph=True") as info:
         f(torchlike.ones(3))
     assert what in str(info.value) and "Fix:" in str(info.value)
+    line = body.__code__.co_firstlineno  # the message names the user's line, with its source
+    assert f'test_compile.py:{line} (in <lambda>): `("{what}", lambda x:' in str(info.value)
 
 
 def test_graph_break_falls_back_to_eager_and_warns_once():
@@ -211,7 +213,8 @@ def test_graph_break_falls_back_to_eager_and_warns_once():
             ref_loss.backward()
             ref_opt.step()
             assert out.item() == ref_loss.item()
-    assert len([m for m in w if "cannot be traced" in str(m.message)]) == 1
+    msgs = [str(m.message) for m in w if "cannot be traced" in str(m.message)]
+    assert len(msgs) == 1 and "`seen.append(loss.item())  # a graph break`" in msgs[0]
     assert len(seen) == 3
     np.testing.assert_array_equal(model.weight.detach().numpy(), ref.weight.detach().numpy())
 
@@ -430,7 +433,7 @@ def test_batchnorm_dropout_clipping_scaler_scheduler_in_compiled_step(init_scale
         assert e["steps"] == c["steps"] and 0 < e["steps"][0] < 6
 
 
-# -- the guard: calls after the first two skip discovery; any change takes the full path ------------
+# -- the guard: calls after the first two skip discovery; any change takes the full path ----------
 
 def _rebind(holder, name, value):
     holder[name] = value

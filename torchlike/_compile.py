@@ -114,13 +114,35 @@ def _untraceable(e: BaseException) -> bool:
         isinstance(e, RuntimeError) and "is being traced by torchlike.compile" in str(e))
 
 
+_OWN_DIRS = (os.path.dirname(os.path.abspath(__file__)) + os.sep,
+             os.path.dirname(os.path.abspath(jax.__file__)) + os.sep)
+
+
+def _user_line(e: BaseException) -> str:
+    """`` at file:line (in fn): `source``` for the innermost frame of ``e`` outside torchlike and
+    JAX -- the user's line that asked for the value -- or '' if there is none."""
+    import linecache
+    where = None
+    tb = e.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if not os.path.abspath(code.co_filename).startswith(_OWN_DIRS):
+            where = (code.co_filename, tb.tb_lineno, code.co_name)
+        tb = tb.tb_next
+    if where is None:
+        return ""
+    source = linecache.getline(where[0], where[1]).strip()
+    return f" at {where[0]}:{where[1]} (in {where[2]})" + (f": `{source}`" if source else "")
+
+
 def _graph_break(name, e, fullgraph, warned):
+    line = _user_line(e)
     if fullgraph:
         raise RuntimeError(f"torchlike.compile(fullgraph=True): {name} cannot be traced into one "
-                           f"graph: {e}") from e
+                           f"graph{line}: {e}") from e
     if not warned:
-        warnings.warn(f"torchlike.compile: {name} cannot be traced into one graph ({e}); this "
-                      f"call signature runs eagerly from now on", stacklevel=4)
+        warnings.warn(f"torchlike.compile: {name} cannot be traced into one graph{line} ({e}); "
+                      f"this call signature runs eagerly from now on", stacklevel=4)
 
 
 def _log_recompile(name, old_keys, key, parts):
