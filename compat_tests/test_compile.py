@@ -177,6 +177,7 @@ def test_no_recompile_log_without_env(monkeypatch, capsys):
     ("Tensor.tolist()", lambda x: x * len(x.tolist())),
     ("Tensor.numpy()", lambda x: x * float(x.numpy().sum())),
     ("bool(Tensor)", lambda x: x * 2 if x.sum() > 0 else x),
+    ("print(Tensor)", lambda x: print(x.sum()) or x),
 ])
 def test_fullgraph_untraceable_raises(what, body):
     f = torchlike.compile(body, fullgraph=True)
@@ -185,6 +186,19 @@ def test_fullgraph_untraceable_raises(what, body):
     assert what in str(info.value) and "Fix:" in str(info.value)
     line = body.__code__.co_firstlineno  # the message names the user's line, with its source
     assert f'test_compile.py:{line} (in <lambda>): `("{what}", lambda x:' in str(info.value)
+
+
+def test_print_is_a_graph_break(capsys):
+    """print(tensor) in a compiled function prints the value (the call runs eagerly), as in
+    torch.compile; printing inside other traces (torchlike.func) shows a placeholder."""
+    f = torchlike.compile(lambda x: print(x.sum()) or x * 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = f(torchlike.arange(3.0))
+    assert capsys.readouterr().out == "tensor(3.)\n"
+    np.testing.assert_array_equal(out.numpy(), [0.0, 2.0, 4.0])
+    torchlike.func.vmap(lambda x: print(x) or x)(torchlike.ones(2, 3))
+    assert capsys.readouterr().out.startswith("tensor(<traced>, shape=[3]")
 
 
 def test_graph_break_falls_back_to_eager_and_warns_once():

@@ -53,6 +53,7 @@ __all__ = ["OptimizedModule", "compile"]
 
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 _EAGER = object()  # cache value of a signature that could not be traced (fullgraph=False)
+TRACING = [0]  # > 0 while compile traces a step or a forward (printing a tensor then breaks)
 
 
 def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor", mode=None,
@@ -647,6 +648,7 @@ class _CompiledFunction:
             grads_before = [h._grad for h in state.holders]
             opt_before = [{p: dict(s) for p, s in opt.state.items()} for opt in state.optimizers]
             exact = _optim.EXACT
+            TRACING[0] += 1
             try:
                 swap.enter(list(arg_arrs) + list(state_arrs), keys)
                 for opt, hp in zip(state.optimizers, hyper):
@@ -657,6 +659,7 @@ class _CompiledFunction:
                 result = self._fn(*args, **kwargs)
                 out, entry.meta = _collect(state, ins, grads_before, opt_before, result)
             finally:
+                TRACING[0] -= 1
                 _optim.EXACT = exact
                 for opt in state.optimizers:
                     for group in opt.param_groups:
@@ -885,6 +888,7 @@ def _module_program(owner, entry, mod, params, buffers, treedef, leaves, diff):
         lifted.tensors, lifted.generators, lifted.optimizers = params + buffers, [
             default_generator], []
         swap = _Swap(lifted)
+        TRACING[0] += 1
         try:
             swap.enter(list(in_arrs[:n_params]) + list(buf_arrs), [key])
             arg_arrs = iter(in_arrs[n_params:])
@@ -905,6 +909,7 @@ def _module_program(owner, entry, mod, params, buffers, treedef, leaves, diff):
                     kinds.append(("S", v))
             entry.meta = (r_def, tuple(kinds))
         finally:
+            TRACING[0] -= 1
             swap.restore()
         return outs, new_bufs, new_key
 

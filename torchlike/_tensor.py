@@ -436,6 +436,9 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None) -> str:
         arr = self._data
         if _is_tracer(arr):
+            from ._compile import TRACING
+            if TRACING[0]:  # a graph break, as print(tensor) is in torch.compile
+                raise RuntimeError(_NOT_TRACEABLE.format(what="print(Tensor)"))
             return f"tensor(<traced>, shape={list(arr.shape)}, dtype={self.dtype})"
         vals = np.asarray(arr.astype(jnp.float32) if arr.dtype == _dtype.bfloat16.np else arr)
         dev = self.device
