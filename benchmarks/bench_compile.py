@@ -1,6 +1,6 @@
 """Whole training steps, side by side in one process: torch eager (1 thread and default threads),
-``torch.compile`` of the step, torchlike eager, ``torchlike.compile`` of the step, and a hand-written
-pure JAX/optax ``jax.jit`` step (the limit). Four models:
+``torch.compile`` of the step, torchlike eager, ``torchlike.compile`` of the step, and a
+hand-written pure JAX/optax ``jax.jit`` step (the limit). Four models:
 
 - ``mlp``: the seed MNIST step (784-256-128-10 MLP, Dropout(0.2), CrossEntropyLoss, Adam with
   weight_decay=1e-4), batch 64, 512 and 4096;
@@ -220,7 +220,9 @@ def lib_step(t, model: str, device: str = "cpu", compiled: bool = False, dropout
 def _dropout(key, h, p):
     if p == 0:
         return h
-    return jnp.where(jax.random.bernoulli(key, 1 - p, h.shape), h / (1 - p), 0)
+    # NOTE: float32 keep probability: torchlike turns JAX's x64 mode on for the whole process, where
+    # a Python float would draw float64 uniforms (a JAX user's process draws float32 ones).
+    return jnp.where(jax.random.bernoulli(key, jnp.float32(1 - p), h.shape), h / (1 - p), 0)
 
 
 def _linear(ps, name, h):

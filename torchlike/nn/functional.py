@@ -1965,7 +1965,9 @@ def _float_mask(mask, dtype, true_is_masked=True):
 
 def _attn_dropout(rng, attn, p):
     keys = jax.random.split(rng)
-    keep = jax.random.bernoulli(keys[1], 1.0 - p, attn.shape).astype(attn.dtype)
+    # (32-bit uniforms unless float64: see the NOTE in _dropout)
+    q = jnp.asarray(1.0 - p, jnp.float64 if attn.dtype == jnp.float64 else jnp.float32)
+    keep = jax.random.bernoulli(keys[1], q, attn.shape).astype(attn.dtype)
     return keys[0], attn * keep * (0.0 if p == 1 else 1.0 / (1.0 - p))
 
 
