@@ -567,3 +567,53 @@ def test_guard_skips_discovery_and_keeps_scheduler_and_shapes(monkeypatch):
     assert not made and step.compile_count == 2
     step(*_batches(1, batch=5)[0])
     assert len(made) >= 1 and step.compile_count == 3
+
+
+class _Trainer:
+    def __init__(self, model, opt):
+        self.model, self.opt = model, opt
+
+    @torchlike.compile
+    def step(self, x, y):
+        self.opt.zero_grad()
+        loss = nn.functional.cross_entropy(self.model(x), y)
+        loss.backward()
+        self.opt.step()
+        return loss
+
+
+def test_guard_for_a_compiled_method(monkeypatch):
+    """A compiled method (``self`` is an argument) takes the fast path too, follows eager, and a
+    second instance (another ``self``) takes the full path."""
+    from torchlike import _compile
+    torchlike.manual_seed(0)
+    base = Net(0.0)
+    batches = _batches(6)
+    ref = copy.deepcopy(base)
+    ref_step = _make_step(ref, optim.SGD(ref.parameters(), lr=0.1, momentum=0.9),
+                          nn.CrossEntropyLoss())
+    m = copy.deepcopy(base)
+    trainer = _Trainer(m, optim.SGD(m.parameters(), lr=0.1, momentum=0.9))
+    made = []
+    real = _compile._State
+    monkeypatch.setattr(_compile, "_State", lambda *a: made.append(1) or real(*a))
+    for i, (x, y) in enumerate(batches):
+        if i == 3:
+            del made[:]
+        np.testing.assert_allclose(trainer.step(x, y).item(), ref_step(x, y).item(), rtol=1e-6)
+    assert not made  # the last three calls skipped discovery
+    other = _Trainer(copy.deepcopy(base), optim.SGD(m.parameters(), lr=0.1))
+    other.step(*batches[0])
+    assert made
+    for a, b in zip(_params(m), _params(ref)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_jax_array_arguments_are_inputs():
+    """A JAX array argument is an input of the program (not a constant baked into it)."""
+    import jax.numpy as jnp
+    f = torchlike.compile(lambda x, a: x * torchlike.from_jax(a))
+    x = torchlike.ones(2)
+    np.testing.assert_array_equal(f(x, jnp.array([1.0, 2.0])).numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(f(x, jnp.array([5.0, 7.0])).numpy(), [5.0, 7.0])
+    assert f.compile_count == 1

@@ -454,14 +454,16 @@ class _Guard:
     ``map``s over flat lists: this runs before every compiled call.)
     """
 
-    __slots__ = ("entry", "state", "structure", "grad_mode", "args", "static_ids", "found",
+    __slots__ = ("entry", "state", "structure", "grad_mode", "args", "objs", "static_ids", "found",
                  "groups", "params", "statics", "opt_states", "dicts", "sizes", "fixed",
                  "tensors", "arrs", "rgs", "grads", "grad_fns")
 
     def __init__(self, entry, state, args):
         self.entry, self.state = entry, state
         self.structure, self.grad_mode = STRUCTURE[0], GRAD_MODE.enabled
-        self.args = [(a._arr.shape, a._arr.dtype) for a in args]
+        # a Tensor argument: its shape and dtype; any other (``self`` of a method): the object
+        self.args = [(a._arr.shape, a._arr.dtype) if type(a) is Tensor else a for a in args]
+        self.objs = [a for a in args if type(a) is not Tensor]
         self.static_ids = {id(t) for t in state.tensors[state.n_args:state.n_static]}
         self.found = state.found_ids
         opts = state.optimizers
@@ -487,10 +489,15 @@ class _Guard:
     @staticmethod
     def build(entry, state, args):
         """A guard for the state after a call of ``entry``, or None where one cannot hold."""
-        if (not entry.steady or state.n_args != len(args)
-                or any(type(a) is not Tensor or a._rg for a in args)
-                or any(t._base is not None for t in state.tensors)):
+        if (not entry.steady or any(t._base is not None for t in state.tensors)
+                or state.n_args != sum(type(a) is Tensor for a in args)):
             return None
+        for a in args:
+            if type(a) is Tensor:
+                if a._rg:
+                    return None
+            elif isinstance(a, (Tensor, jax.Array)) or jax.tree_util.tree_leaves(a) != [a]:
+                return None  # a subclass, an array input, or a container of arguments
         return _Guard(entry, state, args)
 
     def advance(self, state) -> None:
@@ -509,14 +516,20 @@ class _Guard:
                 or len(args) != len(self.args)):
             return False
         ids = self.static_ids
-        for a, (shape, dtype) in zip(args, self.args):
+        for a, want in zip(args, self.args):
+            if type(want) is not tuple:
+                if a is not want:
+                    return False
+                continue
             if type(a) is not Tensor or a._rg or a._grad is not None or id(a) in ids:
                 return False
             x = a._arr
-            if _is_tracer(x) or x.shape != shape or x.dtype != dtype:
+            if _is_tracer(x) or x.shape != want[0] or x.dtype != want[1]:
                 return False
         found = {"tensors": [], "modules": [], "optimizers": [], "generators": []}
-        _scan(fn, found, set(), 2)
+        seen: set = set()
+        for root in (fn, *self.objs):
+            _scan(root, found, seen, 2)
         if not _same(_found_ids(found), self.found):
             return False
         for opt, groups in self.groups:
@@ -579,12 +592,19 @@ class _CompiledFunction:
         _lazy.flush()  # deferred ops may read the buffers the compiled step donates
         guard, self._guard = self._guard, None
         if guard is not None and not kwargs and guard.holds(fn, args):
-            return self._run(guard.entry, guard.state, [*args, *guard.tensors], args, guard)
+            self._ctx = (guard.state, args, kwargs, guard.entry, None)  # (if jax retraced)
+            try:
+                return self._run(guard.entry, guard.state, [
+                    *(a for a in args if type(a) is Tensor), *guard.tensors], args, guard)
+            finally:
+                self._ctx = None
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_leaf)
         if any(_is_tracer(v._arr) if isinstance(v, Tensor) else _is_tracer(v) for v in leaves):
             return fn(*args, **kwargs)  # inside another trace: inline
         arg_tensors = [v for v in leaves if isinstance(v, Tensor)]
-        state = _State([fn, *(v for v in leaves if not isinstance(v, Tensor))], arg_tensors)
+        raw = [v for v in leaves if isinstance(v, jax.Array)]  # inputs too, not constants
+        others = [v for v in leaves if not isinstance(v, (Tensor, jax.Array))]
+        state = _State([fn, *others], arg_tensors)
         arg_sig = _arg_signature(leaves)
         key = (arg_sig, GRAD_MODE.enabled, *state.signature())
         entry = self._cache.get(key)
@@ -596,9 +616,9 @@ class _CompiledFunction:
                                ("arguments", "grad mode", "state tensors", "grads", "optimizers",
                                 "training flags", "generators"))
             entry = self._cache[key] = _Entry(self._build())
-        self._ctx = (state, args, kwargs, entry)
+        self._ctx = (state, args, kwargs, entry, (leaves, treedef) if raw else None)
         try:
-            result = self._run(entry, state, state.tensors, None if kwargs else args)
+            result = self._run(entry, state, state.tensors, None if kwargs else args, raw=raw)
         except Exception as e:
             if not _untraceable(e):
                 raise
@@ -611,17 +631,18 @@ class _CompiledFunction:
         if not entry.steady and not kwargs:
             # Does the state the call left behind have this call's signature? (Not after the
             # first call, which creates the grads and the optimizer state.)
-            after = _State([fn, *(v for v in leaves if not isinstance(v, Tensor))], arg_tensors)
+            after = _State([fn, *others], arg_tensors)
             if (arg_sig, GRAD_MODE.enabled, *after.signature()) == key:
                 entry.steady = True
                 self._guard = _Guard.build(entry, after, args)
         return result
 
-    def _run(self, entry, state, tensors, args, guard=None):
-        """Run ``entry`` on the arrays of ``tensors`` (arguments first) and write the results
-        back. After a steady entry, the state it leaves is the guard for the next call (``args``:
-        the positional arguments, None when there were keyword arguments; ``guard``: the one that
-        held for this call, advanced rather than rebuilt)."""
+    def _run(self, entry, state, tensors, args, guard=None, raw=None):
+        """Run ``entry`` on the arrays of ``tensors`` (arguments first) and the JAX arrays among
+        the arguments (``raw``), and write the results back. After a steady entry, the state it
+        leaves is the guard for the next call (``args``: the positional arguments, None when there
+        were keyword arguments; ``guard``: the one that held for this call, advanced rather than
+        rebuilt)."""
         n = state.n_args
         state.tensors = tensors
         if guard is None:
@@ -629,7 +650,7 @@ class _CompiledFunction:
         else:  # the guard checked that these are the tensors' arrays (and it lets them go)
             arrs, guard.arrs = guard.arrs, None
         inputs = (_donatable(arrs) if self._donate else arrs, [g._key for g in state.generators],
-                  [t._data for t in tensors[:n]], state.hyper())
+                  [t._data for t in tensors[:n]], state.hyper(), raw or [])
         out = entry.fn(*inputs)  # (the first call traces: that sets entry.meta)
         result = _write_back(state, entry.meta, out)
         if guard is not None:
@@ -640,9 +661,14 @@ class _CompiledFunction:
         return result
 
     def _build(self):
-        def run(state_arrs, keys, arg_arrs, hyper):
+        def run(state_arrs, keys, arg_arrs, hyper, raw):
             self.compile_count += 1
-            state, args, kwargs, entry = self._ctx
+            state, args, kwargs, entry, flat = self._ctx
+            if raw:  # the JAX-array arguments become the tracers
+                leaves, treedef = flat
+                it = iter(raw)
+                args, kwargs = jax.tree_util.tree_unflatten(treedef, [
+                    next(it) if isinstance(v, jax.Array) else v for v in leaves])
             from .optim import optimizer as _optim
             swap = _Swap(state)
             grads_before = [h._grad for h in state.holders]
