@@ -207,16 +207,18 @@ def _scan(obj, found, seen, depth):
                 _scan(v, found, seen, depth - 1)
 
 
-def _code_names(code, out):
-    out.update(code.co_names)
+@functools.lru_cache(maxsize=4096)
+def _code_names(code) -> tuple:
+    """The global names ``code`` (and the code nested in it) can read, in a fixed order."""
+    out = dict.fromkeys(code.co_names)
     for c in code.co_consts:
         if isinstance(c, types.CodeType):
-            _code_names(c, out)
-    return out
+            out.update(dict.fromkeys(_code_names(c)))
+    return tuple(out)
 
 
 def _scan_function(fn, found, seen, depth):
-    names = _code_names(fn.__code__, set())
+    names = _code_names(fn.__code__)
     g = fn.__globals__
     for n in names:
         if n in g:
