@@ -582,6 +582,7 @@ class _CompiledFunction:
         self._fn, self._fullgraph, self._donate = fn, fullgraph, donate
         self._cache: dict = {}
         self._guard: _Guard | None = None
+        self._hyper = None  # (values, the same as arrays on the state's device)
         self._warned = False
         self.compile_count = 0  # how many times a signature was traced (a compile each)
         self._ctx = None
@@ -652,7 +653,7 @@ class _CompiledFunction:
         else:  # the guard checked that these are the tensors' arrays (and it lets them go)
             arrs, guard.arrs = guard.arrs, None
         inputs = (_donatable(arrs) if self._donate else arrs, [g._key for g in state.generators],
-                  [t._data for t in tensors[:n]], state.hyper(), raw or [])
+                  [t._data for t in tensors[:n]], self._hyper_arrays(state, arrs), raw or [])
         out = entry.fn(*inputs)  # (the first call traces: that sets entry.meta)
         result = _write_back(state, entry.meta, out)
         if guard is not None:
@@ -661,6 +662,19 @@ class _CompiledFunction:
         elif entry.steady and args is not None and state.refresh():
             self._guard = _Guard.build(entry, state, args)
         return result
+
+    def _hyper_arrays(self, state, arrs):
+        """The hyperparameters as arrays on the state's device, remade only when a value changed
+        (Python floats would be converted, and on a GPU copied to it, on every call)."""
+        values = state.hyper()
+        cached = self._hyper
+        if cached is None or cached[0] != values:
+            dev = next(iter(arrs[0].devices())) if arrs and isinstance(arrs[0], jax.Array) else None
+            # NOTE: jnp.asarray of a Python float is weakly typed, as the float itself would be
+            # in the trace: the optimizer's arithmetic keeps the parameters' dtype.
+            cached = self._hyper = (values, jax.device_put(
+                jax.tree_util.tree_map(jnp.asarray, values), dev))
+        return cached[1]
 
     def _build(self):
         def run(state_arrs, keys, arg_arrs, hyper, raw):
