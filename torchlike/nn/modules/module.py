@@ -728,6 +728,9 @@ class Module:
     def __setstate__(self, state) -> None:
         STRUCTURE[0] += 1
         self.__dict__.update(state)
+        for k in ("_parameters", "_buffers", "_modules"):  # (pickles of older versions: dicts)
+            if k in self.__dict__ and type(self.__dict__[k]) is not _Registry:
+                self.__dict__[k] = _Registry(self.__dict__[k])
         for k, default in (("_forward_pre_hooks_with_kwargs", OrderedDict()),
                            ("_forward_hooks_with_kwargs", OrderedDict()),
                            ("_forward_hooks_always_called", OrderedDict()),
