@@ -541,3 +541,35 @@ def test_namespace_paths():
     for name in ["Linear", "ReLU", "Sequential", "CrossEntropyLoss", "Embedding", "Flatten",
                  "ModuleList", "ParameterDict", "Dropout2d", "Bilinear", "Unflatten"]:
         assert hasattr(tnn, name) and hasattr(torch.nn, name)
+
+
+STRUCTURE_CHANGES = {  # every way of changing what a module owns must bump STRUCTURE
+    "setattr parameter": lambda m: setattr(m[0], "weight", tnn.Parameter(torchlike.ones(3, 2))),
+    "setattr module": lambda m: setattr(m, "extra", tnn.ReLU()),
+    "setattr plain": lambda m: setattr(m, "scale", 2.0),
+    "delattr": lambda m: delattr(m[0], "bias"),
+    "register_buffer": lambda m: m[0].register_buffer("b", torchlike.zeros(1)),
+    "registry write": lambda m: m._modules.__setitem__("0", tnn.Linear(2, 3)),
+    "registry update": lambda m: m[0]._parameters.update(w2=tnn.Parameter(torchlike.ones(1))),
+    "registry pop": lambda m: m[0]._parameters.pop("bias"),
+    "registry clear": lambda m: m[0]._buffers.clear(),
+    "append": lambda m: m.append(tnn.Tanh()),
+    "insert": lambda m: m.insert(0, tnn.Tanh()),
+    "del item": lambda m: m.__delitem__(1),
+    "set item": lambda m: m.__setitem__(1, tnn.Tanh()),
+    "train": lambda m: m.train(False),
+    "unpickle": lambda m: copy.deepcopy(m),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURE_CHANGES))
+def test_structure_counter(name):
+    """torchlike.compile's guard relies on this counter (see module.py's docstring); a forward
+    does not move it."""
+    from torchlike.nn.modules.module import STRUCTURE
+    m = tnn.Sequential(tnn.Linear(2, 3), tnn.ReLU())
+    before = STRUCTURE[0]
+    m(torchlike.ones(1, 2))
+    assert STRUCTURE[0] == before
+    STRUCTURE_CHANGES[name](m)
+    assert STRUCTURE[0] > before
