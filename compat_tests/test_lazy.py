@@ -180,3 +180,26 @@ def test_turning_it_off_runs_pending_work(lazy_mode):
     assert not _lazy.enabled() and b._a.value is not None
     c = a + 1
     assert not isinstance(c._a, _lazy.Pending)
+
+
+def test_backward_plans_are_reused_only_for_graphs_of_the_same_shape(lazy_mode):
+    # The fused backward reuses the plan of the last graph from roots of the same kind (see
+    # autograd.graph._plan_for). These graphs share their root (SumBackward0) and their ops: the
+    # plan of ``a * b`` must not be taken for ``a * a`` (one leaf reached twice) nor for ``b * a``
+    # (the leaves swapped), and each must still get its own deferred backward.
+    rng = np.random.default_rng(0)
+    a0, b0 = (rng.standard_normal(3).astype(np.float32) for _ in range(2))
+    cases = {"ab": (lambda a, b: a * b, (b0, a0)), "aa": (lambda a, b: a * a, (2 * a0, 0 * b0)),
+             "ba": (lambda a, b: b * a, (b0, a0))}
+    for _ in range(5):
+        deferred = []
+        for f, (ga, gb) in cases.values():
+            a, b = tl.tensor(a0, requires_grad=True), tl.tensor(b0, requires_grad=True)
+            f(a, b).sum().backward()
+            deferred.append(isinstance(a.grad._a, _lazy.Pending))
+            np.testing.assert_allclose(a.grad.numpy(), ga, rtol=1e-6)
+            if gb.any():
+                np.testing.assert_allclose(b.grad.numpy(), gb, rtol=1e-6)
+            else:
+                assert b.grad is None
+    assert all(deferred)

@@ -44,11 +44,13 @@ MAX_OPS = 512  # a longer segment runs at once (bounds program size and compile 
 COMPILE_AFTER = 2  # a segment seen this many times before is compiled (XLA: ~0.1-1 s)
 _ARRAY = type(jnp.zeros(()))
 _MAIN = threading.main_thread().ident
+_get_ident = threading.get_ident
 _STATE = {"on": os.environ.get("TORCHLIKE_LAZY", "1") != "0" and not gpu_devices(),
           "seg": None}
 _AVALS: dict = {}  # (jitted fn, input avals) -> (output is a tuple, output avals)
 _SEEN: dict = {}  # program key -> times seen
 _PROGRAMS: dict = {}
+_PLAIN, _GRAD, _BACKWARD = 0, 1, 2  # the kinds of recorded op (see Segment)
 
 
 def enabled() -> bool:
@@ -87,29 +89,20 @@ class Pending:
         return self.value
 
 
-def _dropped():
-    """A grad op's node slot once its pullback was consumed by a deferred backward."""
-
-
-_BWD = object()  # the node slot of a deferred backward op
-
-
-def _kind(slot) -> int:
-    return 0 if slot is None else 2 if slot is _BWD else 1
-
-
 class Segment:
-    """Recorded ops ``(fn, input refs, number of outputs, slot)``; slot is None (no autograd),
-    a weakref to the op's autograd node (it receives the pullback), ``_dropped`` (the pullback is
-    consumed inside the segment) or ``_BWD`` (a deferred backward: refs are (pullback refs, seed
-    refs), fn maps (pullbacks, seeds) to leaf gradients). An input ref is an int: >= 0 an earlier
-    output slot (for pullback refs: the op index), < 0 the external input ``~ref`` (an array, or
-    a pullback from an earlier run); None for an omitted argument."""
+    """Recorded ops. ``ops[k]`` is ``(fn, input refs, number of outputs, kind)``, exactly what the
+    program key holds: kind _PLAIN is an op without autograd, _GRAD an op that also returns its
+    pullback, _BACKWARD a deferred backward (refs are (pullback refs, seed refs); fn maps
+    (pullbacks, seeds) to leaf gradients). ``nodes[k]`` is a weakref to the autograd node that
+    receives op k's pullback, or None (no autograd, or the pullback is consumed inside the
+    segment). An input ref is an int: >= 0 an earlier output slot (for pullback refs: the op
+    index), < 0 the external input ``~ref`` (an array, or a pullback from an earlier run); None
+    for an omitted argument."""
 
-    __slots__ = ("ops", "ext", "ext_ids", "outs")
+    __slots__ = ("ops", "nodes", "ext", "ext_ids", "outs")
 
     def __init__(self) -> None:
-        self.ops, self.ext, self.ext_ids, self.outs = [], [], {}, []
+        self.ops, self.nodes, self.ext, self.ext_ids, self.outs = [], [], [], {}, []
 
     def ref(self, a):
         if a is None:
@@ -124,14 +117,22 @@ class Segment:
             self.ext.append(a)
         return ~i
 
-    def _add(self, fn, refs, avals, slot):
-        base = len(self.outs)
-        outs = tuple([Pending(av, self, base + k) for k, av in enumerate(avals)])
-        self.outs.extend([weakref.ref(p) for p in outs])
-        self.ops.append((fn, refs, len(outs), slot))
+    def _add(self, fn, refs, avals, kind):
+        outs, base = self.outs, len(self.outs)
+        res = []
+        for av in avals:
+            p = Pending(av, self, base)
+            res.append(p)
+            outs.append(weakref.ref(p))
+            base += 1
+        self.ops.append((fn, refs, len(res), kind))
+        self.nodes.append(None)
         if len(self.ops) >= MAX_OPS and _STATE["seg"] is self:
             _STATE["seg"] = None  # the next op opens a new segment; this one runs when read
-        return outs
+        return res
+
+    def _clear(self) -> None:
+        self.ops, self.nodes, self.ext, self.ext_ids, self.outs = [], [], [], {}, []
 
     def run(self, keep=()):
         """Run the ops; fill the live Pendings and nodes. Returns the values of the output
@@ -140,29 +141,23 @@ class Segment:
             _STATE["seg"] = None
         if not self.ops:
             return {}
-        if len(self.ops) == 1 and not keep and self.ops[0][3] is not _BWD:
+        if len(self.ops) == 1 and not keep and self.ops[0][3] != _BACKWARD:
             return self._run_one()
         outs = [w() for w in self.outs]
-        alive = tuple(i for i, p in enumerate(outs) if p is not None or i in keep)
-        nodes = []
-        for k, op in enumerate(self.ops):
-            if _kind(op[3]) == 1:
-                n = op[3]()
-                if n is not None:
-                    nodes.append((k, n))
-        ops = tuple(op[:3] + (_kind(op[3]),) for op in self.ops)
-        key = (ops, alive, tuple(k for k, _ in nodes))
-        seen = _SEEN.get(key, 0)
-        if seen >= COMPILE_AFTER:
-            prog = _PROGRAMS.get(key)
-            if prog is None:
+        alive = tuple([i for i, p in enumerate(outs) if p is not None or i in keep])
+        nodes = self.pending_nodes()
+        key = (tuple(self.ops), alive, tuple(nodes.values()))
+        prog = _PROGRAMS.get(key)
+        if prog is None:
+            seen = _SEEN.get(key, 0)
+            if seen >= COMPILE_AFTER:
                 prog = _PROGRAMS[key] = jax.jit(_program(key))
                 _bound(_PROGRAMS)
-            vals, pbs = prog(*self.ext)
-        else:
-            _SEEN[key] = seen + 1
-            _bound(_SEEN)
-            vals, pbs = _program(key)(*self.ext)  # op by op: each op's own cached function
+            else:
+                _SEEN[key] = seen + 1
+                _bound(_SEEN)
+                prog = _program(key)  # op by op: each op's own cached function
+        vals, pbs = prog(*self.ext)
         kept = {}
         for i, v in zip(alive, vals):
             p = outs[i]
@@ -170,9 +165,9 @@ class Segment:
                 p.value, p.seg = v, None
             if i in keep:
                 kept[i] = v
-        for (_, node), pb in zip(nodes, pbs):
+        for node, pb in zip(nodes, pbs):
             node.pullback = pb
-        self.ops, self.ext, self.ext_ids, self.outs = [], [], {}, []
+        self._clear()
         return kept
 
     def split(self) -> None:
@@ -182,7 +177,7 @@ class Segment:
         never-repeating segments."""
         last = None
         for k, op in enumerate(self.ops):
-            if op[3] is _BWD:
+            if op[3] == _BACKWARD:
                 last = k
         if last is None:
             return
@@ -190,7 +185,8 @@ class Segment:
         cut = sum(op[2] for op in self.ops[:last + 1])
         need = {r for op in tail for r in op[1] if r is not None and 0 <= r < cut}
         head = Segment()
-        head.ops, head.ext, head.outs = self.ops[:last + 1], list(self.ext), self.outs[:cut]
+        head.ops, head.nodes = self.ops[:last + 1], self.nodes[:last + 1]
+        head.ext, head.outs = list(self.ext), self.outs[:cut]
         kept = head.run(need)
         old_ext = self.ext
         self.ext, self.ext_ids = [], {}
@@ -201,7 +197,8 @@ class Segment:
             if r < 0:
                 return self.ref(old_ext[~r])
             return self.ref(kept[r]) if r < cut else r - cut
-        self.ops = [(fn, tuple(remap(r) for r in refs), n, slot) for fn, refs, n, slot in tail]
+        self.ops = [(fn, tuple(remap(r) for r in refs), n, kind) for fn, refs, n, kind in tail]
+        self.nodes = self.nodes[last + 1:]
         self.outs = self.outs[cut:]
         for w in self.outs:
             p = w()
@@ -210,27 +207,28 @@ class Segment:
 
     def _run_one(self) -> dict:
         """A lone op (a value read right after it was recorded): its own cached function."""
-        fn, refs, _, slot = self.ops[0]
+        fn, refs, _, kind = self.ops[0]
         ext = self.ext
         res = fn(*[None if r is None else ext[~r] for r in refs])
-        if slot is not None:
+        if kind == _GRAD:
             res, pb = res
-            node = slot()
+            w = self.nodes[0]
+            node = None if w is None else w()
             if node is not None:
                 node.pullback = pb
         for w, v in zip(self.outs, res if type(res) is tuple else (res,)):
             p = w()
             if p is not None:
                 p.value, p.seg = v, None
-        self.ops, self.ext, self.ext_ids, self.outs = [], [], {}, []
+        self._clear()
         return {}
 
     def pending_nodes(self) -> dict:
         """{autograd node: op index} for the recorded ops whose node waits for its pullback."""
         out = {}
-        for k, op in enumerate(self.ops):
-            if _kind(op[3]) == 1:
-                n = op[3]()
+        for k, w in enumerate(self.nodes):
+            if w is not None:
+                n = w()
                 if n is not None:
                     out[n] = k
         return out
@@ -247,10 +245,9 @@ class Segment:
                 self.ext.append(node.pullback)
             pb_refs.append(k)
         for k in consumed:
-            f, r, n, _ = self.ops[k]
-            self.ops[k] = (f, r, n, _dropped)
+            self.nodes[k] = None
         refs = (tuple(pb_refs), tuple(self.ref(g) for g in seeds))
-        return self._add(fn, refs, avals, _BWD)
+        return self._add(fn, refs, avals, _BACKWARD)
 
 
 def _bound(cache: dict, limit: int = 1024) -> None:
@@ -266,14 +263,14 @@ def _program(key):
     def run(*ext):
         vals, pbs = [], {}
         for k, (fn, refs, _, kind) in enumerate(ops):
-            if kind == 2:
+            if kind == _BACKWARD:
                 pb_refs, seed_refs = refs
                 res = fn([pbs[r] if r >= 0 else ext[~r] for r in pb_refs],
                          [ext[~r] if r < 0 else vals[r] for r in seed_refs])
                 vals.extend(res)
                 continue
             res = fn(*[None if r is None else (ext[~r] if r < 0 else vals[r]) for r in refs])
-            if kind == 1:
+            if kind == _GRAD:
                 res, pbs[k] = res
             if type(res) is tuple:
                 vals.extend(res)
@@ -308,22 +305,25 @@ def record(fn, arrs, grad: bool):
         else:
             return None
     meta = _AVALS.get(tuple(sig))
-    if meta is None or threading.get_ident() != _MAIN:
+    if meta is None or _get_ident() != _MAIN:
         return None
     seg = _STATE["seg"]
     if seg is None:
         seg = _STATE["seg"] = Segment()
-    refs = tuple([seg.ref(a) for a in arrs])
+    refs = []
+    for a in arrs:
+        if type(a) is Pending and a.seg is seg and a.value is None:
+            refs.append(a.slot)  # (Segment.ref's common case, inline: this is the hot path)
+        else:
+            refs.append(seg.ref(a))
     is_tuple, avals = meta
-    outs = seg._add(fn, refs, avals, True if grad else None)
-    return outs if is_tuple else outs[0]
+    outs = seg._add(fn, tuple(refs), avals, _GRAD if grad else _PLAIN)
+    return tuple(outs) if is_tuple else outs[0]
 
 
 def attach_node(out, node) -> None:
     """Tell the segment which autograd node receives the pullback of the op that made ``out``."""
-    seg = out.seg
-    fn, refs, n, _ = seg.ops[-1]
-    seg.ops[-1] = (fn, refs, n, weakref.ref(node))
+    out.seg.nodes[-1] = weakref.ref(node)
 
 
 def concrete(arrs):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import inspect
 
 from ..autograd.grad_mode import STATE as GRAD_MODE
+from ._view import assign
+from .registry import dispatch
 
 FUNCTIONS: dict = {}  # name -> public function, re-exported by torchlike/__init__.py
 NAMESPACES: dict = {}  # namespace (e.g. "linalg", "special", "nn.functional") -> {name: fn}
@@ -62,8 +64,6 @@ def _overlaps(self) -> bool:
 
 
 def inplace_call(entry, targs, statics, layout=None):
-    from ._view import assign
-    from .registry import dispatch
     self = targs[0]
     check_inplace(self)
     if self._base is not None and entry.name not in _WRITE_ONLY and _overlaps(self):

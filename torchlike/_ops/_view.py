@@ -90,7 +90,6 @@ def replay(base, chain):
 def assign(self, res) -> None:
     """Give ``self`` the value (and autograd history) of ``res``, in place: the core of every
     in-place op. Bumps the version counter; writes through to the base if ``self`` is a view."""
-    from .registry import dispatch, get
     base = self._base
     arr = res._a if base is None else res._arr  # a deferred result stays deferred (see _lazy)
     self._a = arr
@@ -99,6 +98,7 @@ def assign(self, res) -> None:
     if base is not None:
         chain = self._view
         if not self._detached and GRAD_MODE.enabled and (res._rg or base._rg):
+            from .registry import dispatch, get
             nb = dispatch(get("_copy_slices"), (base, res), (chain,))
             base._arr, base.grad_fn, base._out_nr, base._rg = nb._arr, nb.grad_fn, 0, True
             v = replay(base, chain)

@@ -7,15 +7,16 @@ An op is declared once, as a pure function over ``jax.Array``s with torch's sign
         return input + other * alpha if alpha != 1 else input + other
 
 The first argument names the parameters that take tensors (Tensors, Python numbers, None); every
-other parameter is *static* (hashable: dims, shapes, flags) and becomes part of a cache key. From the
-entry the registry generates ``torchlike.add``, ``Tensor.add``, ``Tensor.add_`` and the dunders.
+other parameter is *static* (hashable: dims, shapes, flags) and becomes part of a cache key. From
+the entry the registry generates ``torchlike.add``, ``Tensor.add``, ``Tensor.add_`` and the
+dunders.
 
 Per call, :func:`dispatch` unwraps the Tensors, and looks up one cached ``jax.jit`` per
 (op, static arguments, argument kinds[, which inputs need grad]); JAX's own cache adds shapes and
 dtypes. Torch's type promotion, shape checks and error messages run inside that function, i.e. only
 at trace time, so the eager hot path is a few dict lookups and one jitted call. When an input
-requires grad, the cached function returns ``(outputs, pullback)`` from ``jax.vjp`` (the pullback is a
-pytree that leaves the jit) and dispatch records an autograd node. Because dispatch only calls
+requires grad, the cached function returns ``(outputs, pullback)`` from ``jax.vjp`` (the pullback is
+a pytree that leaves the jit) and dispatch records an autograd node. Because dispatch only calls
 jitted functions on arrays, the same code runs when the arrays are tracers: ``torchlike.compile``
 traces a whole training step through it.
 """
@@ -34,7 +35,7 @@ from .. import _dtype
 from .._dtype import from_np, get_default_dtype, result_type_of, scalar_dtype
 from ..autograd.grad_mode import STATE as GRAD_MODE
 from .. import _lazy
-from ..autograd.graph import AccumulateGrad, OpNode, torch_pullback
+from ..autograd.graph import AccumulateGrad, OpNode, op_node_class, torch_pullback
 
 _PY_SCALARS = (bool, int, float, complex)
 _PY_SCALAR_SET = frozenset(_PY_SCALARS)
@@ -57,7 +58,7 @@ class OpEntry:
 
     __slots__ = ("name", "fn", "tensor_names", "static_names", "seq_names", "promote",
                  "differentiable", "saves", "view", "grad_name", "returns", "cache", "vjp_cache",
-                 "__weakref__")
+                 "node_cls", "__weakref__")
 
     def __init__(self, name, fn, tensor_names, static_names, seq_names, promote, differentiable,
                  saves, view, grad_name, returns):
@@ -68,6 +69,7 @@ class OpEntry:
         self.grad_name, self.returns = grad_name, returns
         self.cache: dict = {}
         self.vjp_cache: dict = {}
+        self.node_cls = None  # graph.op_node_class(grad_name), looked up at the first record
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -188,7 +190,8 @@ def _scalar_array(v, t):
 
 
 def clear_caches() -> None:
-    """Forget every compiled op (after a change that trace-time code reads, e.g. the default dtype)."""
+    """Forget every compiled op (after a change that trace-time code reads, e.g. the default
+    dtype)."""
     _lazy.clear_caches()
     for e in _ENTRIES.values():
         e.cache.clear()
@@ -204,16 +207,18 @@ def dispatch(entry: OpEntry, targs: tuple, statics: tuple = (), layout=None, inp
     if _autocast is not None and not inplace:  # torchlike.amp: may swap in a casting entry
         entry = _autocast(entry, targs, statics)
     Tensor = _Tensor
-    arrs, kinds, need_grad = [], [], False
+    arrs, kinds, need_grad, diff = [], [], False, []  # diff: the inputs to differentiate
     for a in targs:
         if isinstance(a, Tensor):
             arr = a._a  # may be a _lazy.Pending
             if a._base is not None and a._vc[0] != a._seen:
                 arr = a._refresh()
-            arrs.append(arr)
-            kinds.append(0)
             if a._rg:
                 need_grad = True
+                if arr.dtype in _INEXACT:
+                    diff.append(len(arrs))
+            arrs.append(arr)
+            kinds.append(0)
         elif a is None:
             arrs.append(None)
             kinds.append(None)
@@ -227,8 +232,7 @@ def dispatch(entry: OpEntry, targs: tuple, statics: tuple = (), layout=None, inp
             kinds.append(0)
     kinds = tuple(kinds)
     if need_grad and GRAD_MODE.enabled and entry.differentiable:
-        diff_idx = tuple(i for i, a in enumerate(targs)
-                         if kinds[i] == 0 and a._rg and _inexact(arrs[i].dtype))
+        diff_idx = tuple(diff)
         key = (statics, kinds, layout, inplace, diff_idx)
         try:
             fwd = entry.vjp_cache.get(key) or entry.build_vjp(key)
@@ -344,8 +348,9 @@ def _edge(t):
     return (acc, 0)
 
 
-# NOTE: torch's backward formulas for these read the op's *result* (e.g. exp's grad is grad * result),
-# so torch saves the output and an in-place change to it fails backward with the version error.
+# NOTE: torch's backward formulas for these read the op's *result* (e.g. exp's grad is
+# grad * result), so torch saves the output and an in-place change to it fails backward with the
+# version error.
 # Our pullbacks hold their own residuals and would stay correct, but we raise as torch does.
 SAVES_RESULT = frozenset((
     "ExpBackward0", "Exp2Backward0", "Expm1Backward0", "SigmoidBackward0", "TanhBackward0",
@@ -357,11 +362,16 @@ class SavedResult:
     """What the version check needs of a saved output, without the output itself (holding it from
     its own grad_fn would make a reference cycle): its version counter, metadata and creator."""
 
-    __slots__ = ("_vc", "dtype", "shape", "_out_nr", "_name")
+    __slots__ = ("_vc", "_np_dtype", "shape", "_out_nr", "_name")
 
     def __init__(self, t):
-        self._vc, self.dtype, self.shape = t._vc, t.dtype, t.shape
+        a = t._a  # (raw shape and numpy dtype: the torch forms are only needed for the message)
+        self._vc, self._np_dtype, self.shape = t._vc, a.dtype, a.shape
         self._out_nr, self._name = t._out_nr, t.grad_fn.name()
+
+    @property
+    def dtype(self):
+        return from_np(self._np_dtype)
 
     @property
     def grad_fn(self):
@@ -373,22 +383,43 @@ class SavedResult:
 
 def _record(entry, key, targs, arrs, diff_idx, out, pullback, inplace):
     """Wrap outputs and attach one autograd node (torch's ``<Name>Backward0``)."""
+    # (a hot path, once per op with autograd: loops, not comprehensions, for the usual 1-2 items)
     wrap = _Tensor._wrap
     outs = out if type(out) is tuple else (out,)
-    tensors = [wrap(o) for o in outs]
-    meta = tuple((o.shape, o.dtype) for o in outs if _inexact(o.dtype))
-    node = OpNode(entry.grad_name, tuple(_edge(targs[i]) for i in diff_idx), meta, pullback, entry,
-                  key, tuple(arrs), diff_idx)
+    tensors, meta = [], []
+    for o in outs:
+        t = wrap(o)
+        tensors.append(t)
+        if o.dtype in _INEXACT:  # a differentiable output: output number len(meta) of the node
+            t._out_nr, t._rg = len(meta), True
+            meta.append((o.shape, o.dtype))
+    edges = []
+    for i in diff_idx:  # (inlines _edge)
+        a = targs[i]
+        fn = a.grad_fn
+        if fn is None:
+            acc = a._accum
+            if acc is None:
+                acc = a._accum = AccumulateGrad(a)
+            edges.append((acc, 0))
+        else:
+            edges.append((fn, a._out_nr))
+    cls = entry.node_cls
+    if cls is None:
+        cls = entry.node_cls = op_node_class(entry.grad_name)
+    node = cls(entry.grad_name, tuple(edges), tuple(meta), pullback, entry, key, tuple(arrs),
+               diff_idx)
     if pullback is None:  # a deferred op (see _lazy): its segment will hand the node its pullback
         _lazy.attach_node(outs[0], node)
     if entry.saves:
-        node._saved = tuple((targs[i], targs[i]._vc[0]) for i in diff_idx
-                            if not (inplace and i == 0))
-    nr = 0
-    for t, o in zip(tensors, outs):
-        if _inexact(o.dtype):
-            t.grad_fn, t._out_nr, t._rg = node, nr, True
-            nr += 1
+        saved = []
+        for i in diff_idx:
+            if not (inplace and i == 0):
+                saved.append((targs[i], targs[i]._vc[0]))
+        node._saved = tuple(saved)
+    for t in tensors:
+        if t._rg:
+            t.grad_fn = node
     if entry.grad_name in SAVES_RESULT and not inplace:
         node._saved += tuple((SavedResult(t), t._vc[0]) for t in tensors if t.grad_fn is node)
     if type(out) is tuple:
@@ -425,7 +456,8 @@ _VJP_ENTRIES: dict = {}
 
 
 def _vjp_entry(entry: OpEntry) -> OpEntry:
-    """An op whose output is ``entry``'s input cotangents, as a function of (primals, cotangents)."""
+    """An op whose output is ``entry``'s input cotangents, as a function of (primals,
+    cotangents)."""
     ve = _VJP_ENTRIES.get(entry)
     if ve is not None:
         return ve

@@ -4,11 +4,12 @@ Design (micrograd's shape, torch's vocabulary):
 - Every differentiable op call records one :class:`Node`. It holds the op's pullback (a ``jax.vjp``
   function that was returned out of a cached ``jax.jit``), and ``next_functions``: one edge
   ``(node, output_nr)`` per differentiable input. A leaf that requires grad is reached through its
-  :class:`AccumulateGrad` node, so in-place ops can rebind a Tensor's ``grad_fn`` without touching the
-  graph that earlier ops recorded.
+  :class:`AccumulateGrad` node, so in-place ops can rebind a Tensor's ``grad_fn`` without touching
+  the graph that earlier ops recorded.
 - ``run_backward`` counts, for each node reachable from the roots, how many edges point at it, then
   walks the nodes in reverse topological order (Kahn): a node runs once all its consumers have
-  contributed their cotangents. Leaves accumulate into ``.grad``; ``autograd.grad`` captures instead.
+  contributed their cotangents. Leaves accumulate into ``.grad``; ``autograd.grad`` captures
+  instead.
 - Pullbacks are freed after use unless ``retain_graph``; running a freed node raises torch's error.
 - With ``create_graph=True`` cotangents are Tensors and each node re-derives its pullback through
   the op registry (a differentiable ``vjp`` op), so the backward pass is itself recorded.
@@ -92,26 +93,18 @@ class Node:
 
 
 class OpNode(Node):
-    """A node recorded by the op registry: pullback from ``jax.vjp``, plus what it needs to re-derive
-    that pullback differentiably for higher-order gradients."""
+    """A node recorded by the op registry: pullback from ``jax.vjp``, plus what it needs to
+    re-derive that pullback differentiably for higher-order gradients."""
 
     __slots__ = ("pullback", "entry", "key", "primals", "diff_idx", "keep", "_saved")
 
-    def __new__(cls, name, *args):
-        # One subclass per torch node name, so ``type(t.grad_fn).__name__`` is e.g. MulBackward0.
-        sub = _NODE_CLASSES.get(name)
-        if sub is None:
-            ns = {"__slots__": ()}
-            if name in _CPP_NAMES:  # torch's C++ nodes: name() differs from the class name
-                ns["name"] = lambda self, _n=_CPP_NAMES[name]: _n
-            sub = _NODE_CLASSES[name] = type(name, (OpNode,), ns)
-        return object.__new__(sub)
-
     def __init__(self, name, edges, out_meta, pullback, entry, key, primals, diff_idx):
-        super().__init__(name, edges, out_meta)
+        # (Node.__init__'s fields set here: one node per recorded op, so it is a hot path)
+        self._name, self._edges, self.out_meta = name, edges, out_meta
+        self._pre_hooks = self._hooks = self._node_pre_hooks = self._retain = None
         self.pullback = pullback
         self.entry, self.key, self.primals, self.diff_idx = entry, key, primals, diff_idx
-        self.keep = not entry.saves  # ops that save nothing (add, view) may be replayed, as in torch
+        self.keep = not entry.saves  # ops that save nothing (add, view) may be replayed (torch)
         self._saved = ()  # ((Tensor, version at record time), ...) for the inputs backward reads
 
     def apply(self, cts, create_graph):
@@ -140,6 +133,18 @@ class OpNode(Node):
 
 _NODE_CLASSES: dict = {}
 _CPP_NAMES = {"CopySlices": "torch::autograd::CopySlices"}
+
+
+def op_node_class(name: str) -> type:
+    """The OpNode subclass named after torch's node, so ``type(t.grad_fn).__name__`` is e.g.
+    ``MulBackward0`` (the registry keeps it on the op's entry)."""
+    sub = _NODE_CLASSES.get(name)
+    if sub is None:
+        ns = {"__slots__": ()}
+        if name in _CPP_NAMES:  # torch's C++ nodes: name() differs from the class name
+            ns["name"] = lambda self, _n=_CPP_NAMES[name]: _n
+        sub = _NODE_CLASSES[name] = type(name, (OpNode,), ns)
+    return sub
 
 
 def _version_msg(t, version) -> str:
@@ -211,6 +216,12 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
     ``(node, output_nr)``). Accumulates into leaves' ``.grad``; if ``inputs`` (edges) is given,
     returns the cotangent reaching each of them instead (``accumulate=False``) or as well."""
     Tensor = _tensor_cls()
+    fusable = inputs is None and not create_graph
+    if fusable and _try_defer_backward(roots, grads, retain_graph):
+        return None
+    _lazy.flush()  # deferred ops hand their nodes the pullbacks
+    if fusable and _try_fused(roots, grads, retain_graph):
+        return None
 
     # 1. Dependencies: how many edges point at each node reachable from the roots.
     deps: dict[Node, int] = {}
@@ -241,14 +252,6 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
             if node not in needed:
                 needed.add(node)
                 stack.extend(parents.get(node, ()))
-
-    if inputs is None and not create_graph and _try_defer_backward(roots, grads, deps, seen,
-                                                                   retain_graph):
-        return None
-    _lazy.flush()  # deferred ops hand their nodes the pullbacks
-    if inputs is None and not create_graph and _try_fused(roots, grads, deps, seen,
-                                                          retain_graph):
-        return None
 
     # 2. Seed the cotangent buffers of the root nodes.
     buffers: dict[Node, list] = {}
@@ -356,42 +359,111 @@ FUSE_AFTER = 2
 _plans_seen: dict = {}
 
 
-def _fusable_plan(roots, deps, seen, pending=None):
-    """The plan of a graph that can run as one program, with its op nodes in topological order and
-    its leaves; None if a node needs the node-by-node path. Nodes whose pullback is still to come
-    from the deferred segment are allowed when ``pending`` (node -> op index) names them."""
-    for node in seen:
-        if node._pre_hooks or node._hooks or node._node_pre_hooks or node._retain:
-            return None
-        if type(node) is not AccumulateGrad and (
-                not isinstance(node, OpNode) or type(node).apply is not OpNode.apply
-                or node._raw_cts
-                or (node.pullback is None and (pending is None or node not in pending))):
-            return None
-    remaining = dict(deps)
-    order, index, leaves, leaf_index = [], {}, [], {}
-    ready = [n for n in dict.fromkeys(n for n, _ in roots) if remaining.get(n, 0) == 0]
-    while ready:
-        node = ready.pop()
-        if type(node) is AccumulateGrad:
-            leaf_index[node] = len(leaves)
-            leaves.append(node)
+def _fusable_plan(roots, pending=None):
+    """The plan of a graph that can run as one program, with its op nodes in postorder (each after
+    the nodes its edges point to; the plan runs them in reverse) and its leaves; None if a node
+    needs the node-by-node path. Nodes whose pullback is still to come from the deferred segment
+    are allowed when ``pending`` (node -> op index) names them. (One depth-first pass; see
+    :func:`_plan_for` for the cached way to it.)"""
+    order, leaves, desc = [], [], []
+    pos = {}  # node -> its index in order, or ~(its index in leaves)
+    where = pos.get  # (None for a missing edge)
+    stack = [(n, False) for n, _ in reversed(roots)]  # (node, whose inputs are placed already)
+    while stack:
+        node, placed = stack.pop()
+        if placed:
+            if (type(node).apply is not OpNode.apply or node._raw_cts
+                    or (node.pullback is None and (pending is None or node not in pending))):
+                return None
+            desc.append((node.out_meta, tuple([(where(nxt), nr) for nxt, nr in node._edges])))
+            pos[node] = len(order)
+            order.append(node)
             continue
-        index[node] = len(order)
-        order.append(node)
-        for nxt, _ in node._edges:
-            if nxt is not None:
-                remaining[nxt] -= 1
-                if remaining[nxt] == 0:
-                    ready.append(nxt)
-    if len(order) + len(leaves) != len(seen):
-        return None
+        if node in pos:
+            continue
+        if node is None or node._pre_hooks or node._hooks or node._node_pre_hooks or node._retain:
+            return None
+        if type(node) is AccumulateGrad:
+            pos[node] = ~len(leaves)
+            leaves.append(node)
+        elif isinstance(node, OpNode):
+            stack.append((node, True))
+            stack.extend([(nxt, False) for nxt, _ in node._edges if nxt is not None])
+        else:
+            return None
+    plan = (tuple(desc), tuple([(pos[n], nr) for n, nr in roots]), len(leaves))
+    return plan, order, leaves
 
-    def where(n):
-        return ("leaf", leaf_index[n]) if type(n) is AccumulateGrad else index[n]
-    desc = tuple((node.out_meta, tuple((None if nxt is None else where(nxt), nr)
-                                       for nxt, nr in node._edges)) for node in order)
-    plan = (desc, tuple((where(n), nr) for n, nr in roots), len(leaves))
+
+# A training loop builds a graph of the same shape at every step: checking the new graph against
+# the plan its roots had last time costs about two thirds of building the plan again, and the plan
+# found is the cached object itself, so the dict lookups keyed by it compare by identity.
+_PLANS: dict = {}  # the roots' (node type, output_nr) -> the plans last found from such roots
+
+
+def _plan_for(roots, pending=None):
+    """:func:`_fusable_plan`, reusing a recent plan when the graph has exactly its shape."""
+    sig = tuple([(type(n), nr) for n, nr in roots])
+    recent = _PLANS.get(sig)
+    if recent is not None:
+        for plan in recent:
+            found = _match_plan(plan, roots, pending)
+            if found is not None:
+                return found
+    found = _fusable_plan(roots, pending)
+    if found is not None:
+        if recent is None:
+            if len(_PLANS) > 256:
+                _PLANS.clear()
+            recent = _PLANS[sig] = []
+        recent.insert(0, found[0])
+        del recent[4:]
+    return found
+
+
+def _match_plan(plan, roots, pending):
+    """``(plan, order, leaves)`` if the graph from ``roots`` has exactly the shape ``plan``
+    describes and passes :func:`_fusable_plan`'s checks (so that function would return this plan
+    for it), else None. Walks the plan's nodes consumers first, placing each edge's node at the
+    position the plan names; every position must get exactly one node, and no node two."""
+    desc, seed_pos, n_leaves = plan
+    order, leaves, placed = [None] * len(desc), [None] * n_leaves, set()
+    edges, want, i = roots, seed_pos, len(desc)
+    while True:
+        if len(edges) != len(want):
+            return None
+        for (nxt, nr), (p, want_nr) in zip(edges, want):
+            if nr != want_nr:
+                return None
+            if p is None:
+                if nxt is not None:
+                    return None
+                continue
+            slots, k = (order, p) if p >= 0 else (leaves, ~p)
+            cur = slots[k]
+            if cur is None:
+                if nxt is None or nxt in placed:
+                    return None
+                slots[k] = nxt
+                placed.add(nxt)
+            elif cur is not nxt:
+                return None
+        i -= 1
+        if i < 0:
+            break
+        node = order[i]
+        meta, want = desc[i]
+        if (node is None or node._pre_hooks or node._hooks or node._node_pre_hooks
+                or node._retain or not isinstance(node, OpNode)
+                or type(node).apply is not OpNode.apply or node._raw_cts
+                or (node.pullback is None and (pending is None or node not in pending))
+                or node.out_meta != meta):
+            return None
+        edges = node._edges
+    for leaf in leaves:
+        if (type(leaf) is not AccumulateGrad or leaf._pre_hooks or leaf._hooks
+                or leaf._node_pre_hooks or leaf._retain):
+            return None
     return plan, order, leaves
 
 
@@ -412,8 +484,8 @@ def _check_versions(order) -> None:
                 raise RuntimeError(_version_msg(t, version))
 
 
-def _try_fused(roots, grads, deps, seen, retain_graph) -> bool:
-    found = _fusable_plan(roots, deps, seen)
+def _try_fused(roots, grads, retain_graph) -> bool:
+    found = _plan_for(roots)
     if found is None:
         return False
     plan, order, leaves = found
@@ -430,8 +502,10 @@ def _finish_fused(order, leaves, leaf_grads, retain_graph, plan=None) -> None:
         for node in order:
             node.release()
     if plan is not None and _lazy.enabled():  # what a deferred run of this plan will produce
-        _DEFER_META[_defer_key(plan, leaves)] = (tuple(g is not None for g in leaf_grads),
-                                                 tuple(g.aval for g in leaf_grads if g is not None))
+        mask = tuple(g is not None for g in leaf_grads)
+        _DEFER_META[_defer_key(plan, leaves)] = (
+            mask, tuple(g.aval for g in leaf_grads if g is not None),
+            _deferred_backward_fn(plan, mask))
         if len(_DEFER_META) > 1024:
             _DEFER_META.clear()
     for node, g in zip(leaves, leaf_grads):
@@ -439,12 +513,15 @@ def _finish_fused(order, leaves, leaf_grads, retain_graph, plan=None) -> None:
             _accumulate_leaf(node.variable, g, False)
 
 
-_DEFER_META: dict = {}  # _defer_key -> (which leaves get a gradient, their avals)
+# _defer_key -> (which leaves get a gradient, their avals, the jitted backward that a deferred
+# run records). NOTE: the function must stay the same object for a plan (_DEFER_FNS): it is part of
+# the segment's program key, so a new one would recompile the step.
+_DEFER_META: dict = {}
 _DEFER_FNS: dict = {}
 
 
 def _defer_key(plan, leaves) -> tuple:
-    return plan, tuple((n.variable.shape, n.variable._a.dtype) for n in leaves)
+    return plan, tuple([(n.variable._a.shape, n.variable._a.dtype) for n in leaves])
 
 
 def _deferred_backward_fn(plan, mask):
@@ -459,7 +536,7 @@ def _deferred_backward_fn(plan, mask):
     return fn
 
 
-def _try_defer_backward(roots, grads, deps, seen, retain_graph) -> bool:
+def _try_defer_backward(roots, grads, retain_graph) -> bool:
     """Defer the backward too: when the graph's recent ops are still deferred (``_lazy``) and this
     graph's fused backward ran before, record that backward into the segment; the leaves' ``.grad``
     become deferred values. Forward, backward (and whatever follows, e.g. a hand-written SGD
@@ -471,7 +548,7 @@ def _try_defer_backward(roots, grads, deps, seen, retain_graph) -> bool:
     pending = seg.pending_nodes()
     if not pending:
         return False
-    found = _fusable_plan(roots, deps, seen, pending)
+    found = _plan_for(roots, pending)
     if found is None:
         return False
     plan, order, leaves = found
@@ -479,10 +556,9 @@ def _try_defer_backward(roots, grads, deps, seen, retain_graph) -> bool:
     if meta is None:
         return False
     _check_versions(order)
-    mask, avals = meta
+    mask, avals, fn = meta
     consumed = [pending[n] for n in order if n in pending and not (retain_graph or n.keep)]
-    outs = seg.record_backward(_deferred_backward_fn(plan, mask), order, pending, grads, avals,
-                               consumed)
+    outs = seg.record_backward(fn, order, pending, grads, avals, consumed)
     if not retain_graph:
         for node in order:
             node.release()
@@ -499,14 +575,15 @@ def _plan_impl(plan, pullbacks, seeds):
     leaf = [None] * n_leaves
 
     def add(pos, nr, g):
-        if isinstance(pos, tuple):
-            leaf[pos[1]] = g if leaf[pos[1]] is None else leaf[pos[1]] + g
+        if pos < 0:
+            leaf[~pos] = g if leaf[~pos] is None else leaf[~pos] + g
         else:
             b = bufs[pos]
             b[nr] = g if b[nr] is None else b[nr] + g
     for (pos, nr), g in zip(seed_pos, seeds):
         add(pos, nr, g)
-    for i, (meta, edges) in enumerate(desc):
+    for i in reversed(range(len(desc))):  # (desc is in postorder: consumers last)
+        meta, edges = desc[i]
         buf = bufs[i]
         if all(b is None for b in buf):
             continue
