@@ -4,8 +4,8 @@ Timing method: every contender is warmed up (the first calls compile: torchlike 
 build one XLA executable per op/shape), then the contenders are run in *interleaved* repetitions
 (rep 1: A B C, rep 2: B C A, ...) so that machine noise hits them alike; one repetition times a
 calibrated loop of calls and the reported figure is the median over repetitions. Every timed call
-synchronises its result (``jax.block_until_ready`` for JAX arrays and torchlike tensors; torch on CPU
-is synchronous), so asynchronous dispatch cannot hide compute.
+synchronises its result (``jax.block_until_ready`` for JAX arrays and torchlike tensors; torch on
+CPU is synchronous), so asynchronous dispatch cannot hide compute.
 """
 
 from __future__ import annotations
@@ -82,13 +82,16 @@ def format_environment(env: dict) -> str:
 
 
 def _calibrate(fn, target_s: float) -> int:
-    """How many calls of ``fn`` fill about ``target_s`` seconds."""
+    """How many calls of ``fn`` fill about ``target_s`` seconds (the fastest of three probes, so
+    that one slow call -- a late compilation, a cold cache -- does not set the count)."""
     n = 1
     while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        dt = time.perf_counter() - t0
+        dt = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            dt = min(dt, time.perf_counter() - t0)
         if dt >= target_s / 4 or n >= 1 << 16:
             return max(1, int(n * target_s / max(dt, 1e-9)))
         n *= 4

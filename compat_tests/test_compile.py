@@ -617,3 +617,17 @@ def test_jax_array_arguments_are_inputs():
     np.testing.assert_array_equal(f(x, jnp.array([1.0, 2.0])).numpy(), [1.0, 2.0])
     np.testing.assert_array_equal(f(x, jnp.array([5.0, 7.0])).numpy(), [5.0, 7.0])
     assert f.compile_count == 1
+
+
+def test_outputs_stay_uncommitted_on_the_default_device():
+    """A compiled step's outputs (parameters, the generator key) stay uncommitted on JAX's default
+    device, like eager results: a committed key would make every eager program that reads it
+    compile again (JAX keys its cache on committedness)."""
+    torchlike.manual_seed(0)
+    model = Net(0.5)
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    step = torchlike.compile(_make_step(model, opt, nn.CrossEntropyLoss()))
+    for x, y in _batches(3):
+        step(x, y)
+    arrays = [torchlike.default_generator._key, *(p._arr for p in model.parameters())]
+    assert not any(a._committed for a in arrays)  # (a private jax.Array field)

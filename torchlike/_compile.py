@@ -42,6 +42,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _lazy
+from ._device import place_like
 from ._random import Generator, default_generator
 from ._tensor import Tensor, _is_tracer
 from .autograd import graph as _graph
@@ -669,11 +670,15 @@ class _CompiledFunction:
         values = state.hyper()
         cached = self._hyper
         if cached is None or cached[0] != values:
-            dev = next(iter(arrs[0].devices())) if arrs and isinstance(arrs[0], jax.Array) else None
+            like = arrs[0] if arrs and isinstance(arrs[0], jax.Array) else None
             # NOTE: jnp.asarray of a Python float is weakly typed, as the float itself would be
-            # in the trace: the optimizer's arithmetic keeps the parameters' dtype.
-            cached = self._hyper = (values, jax.device_put(
-                jax.tree_util.tree_map(jnp.asarray, values), dev))
+            # in the trace: the optimizer's arithmetic keeps the parameters' dtype. The arrays
+            # move only off JAX's default device: committed inputs make committed outputs (the
+            # generator key among them), and eager programs fed a committed key would compile
+            # again.
+            cached = self._hyper = (values, jax.tree_util.tree_map(
+                lambda v: jnp.asarray(v) if like is None else place_like(jnp.asarray(v), like),
+                values))
         return cached[1]
 
     def _build(self):
