@@ -494,6 +494,14 @@ def _change_eval(m, opt, ns):
     m.eval()
 
 
+def _change_attribute(m, opt, ns):
+    m.layers[2].p = 0.5  # the trace read Dropout's p as a constant
+
+
+def _change_forward_hook(m, opt, ns):
+    m.layers[5].register_forward_hook(lambda mod, args, out: out * 0.5)
+
+
 def _change_rebind_model(m, opt, ns):
     ns["model"].load_state_dict(m.state_dict())  # the twin: a new model object, same weights
     _rebind(ns["cell"], "model", ns["model"])
@@ -502,7 +510,7 @@ def _change_rebind_model(m, opt, ns):
 GUARD_CHANGES = {f.__name__[len("_change_"):]: f for f in (
     _change_replace_layer, _change_registry_write, _change_freeze, _change_assign_data,
     _change_in_place, _change_grads_outside, _change_static_option, _change_load_optimizer_state,
-    _change_eval, _change_rebind_model)}
+    _change_eval, _change_attribute, _change_forward_hook, _change_rebind_model)}
 
 
 @pytest.mark.parametrize("change", sorted(GUARD_CHANGES))

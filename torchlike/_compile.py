@@ -331,12 +331,25 @@ class _State:
                     for p in group["params"])
                 groups.append((params, opt._static(group), state))
             opts.append((type(opt), tuple(groups)))
-        training = tuple(m.training for m in self.modules)
-        return tens, grads, tuple(opts), training, len(self.generators)
+        modules = tuple((_plain_attributes(m), tuple(m._forward_pre_hooks), tuple(m._forward_hooks),
+                         tuple(m._backward_pre_hooks), tuple(m._backward_hooks))
+                        for m in self.modules)
+        return tens, grads, tuple(opts), modules, len(self.generators)
 
     def hyper(self):
         return [[{k: _hyper_input(g[k]) for k in opt._hyper} for g in opt.param_groups]
                 for opt in self.optimizers]
+
+
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def _plain_attributes(m) -> tuple:
+    """A module's plain Python attributes (``training``, ``p``, ``eps``, ``kernel_size``, ...):
+    the trace reads them as constants, so a new value is a new signature (torch.compile guards on
+    them too)."""
+    return tuple((k, v) for k, v in m.__dict__.items()
+                 if type(v) in _PLAIN or (type(v) is tuple and all(type(x) in _PLAIN for x in v)))
 
 
 def _hyper_input(v):
@@ -618,7 +631,7 @@ class _CompiledFunction:
             if self._cache:
                 _log_recompile(self.__qualname__, list(self._cache), key,
                                ("arguments", "grad mode", "state tensors", "grads", "optimizers",
-                                "training flags", "generators"))
+                                "module attributes and hooks", "generators"))
             entry = self._cache[key] = _Entry(self._build())
         self._ctx = (state, args, kwargs, entry, (leaves, treedef) if raw else None)
         try:

@@ -6,10 +6,11 @@ Module a child, a tensor assigned to an existing buffer name replaces the buffer
 (parameters(), state_dict(), to(), train(), repr) is a walk over these registries in insertion
 order, which is what makes names and orders identical to torch's.
 
-``STRUCTURE`` counts changes of module structure: every ``__setattr__``/``__delattr__`` on a Module
-and every mutation of a registry (they are :class:`_Registry` dicts, so direct writes such as
-``model._modules["fc"] = ...`` count too). ``torchlike.compile`` compares it to skip re-discovering
-the state of a compiled step when nothing changed.
+``STRUCTURE`` counts changes of module structure: every ``__setattr__``/``__delattr__`` on a Module,
+every mutation of a registry (they are :class:`_Registry` dicts, so direct writes such as
+``model._modules["fc"] = ...`` count too) and every hook registered or removed.
+``torchlike.compile`` compares it to skip re-discovering the state of a compiled step when nothing
+changed.
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ class RemovableHandle:
     _next_id = 0
 
     def __init__(self, hooks_dict: dict, *, extra_dict=None) -> None:
+        STRUCTURE[0] += 1  # (a hook is being registered)
         self.hooks_dict_ref = weakref.ref(hooks_dict)
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
@@ -128,6 +130,7 @@ class RemovableHandle:
             d = ref()
             if d is not None and self.id in d:
                 del d[self.id]
+                STRUCTURE[0] += 1
 
     def __enter__(self) -> RemovableHandle:
         return self
