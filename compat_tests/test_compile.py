@@ -639,3 +639,41 @@ def test_outputs_stay_uncommitted_on_the_default_device():
         step(x, y)
     arrays = [torchlike.default_generator._key, *(p._arr for p in model.parameters())]
     assert not any(a._committed for a in arrays)  # (a private jax.Array field)
+
+
+def test_guard_with_two_optimizers(monkeypatch):
+    """A step with two optimizers (one per part of the model) takes the fast path and follows
+    eager."""
+    from torchlike import _compile
+    torchlike.manual_seed(0)
+    base = Net(0.0)
+    batches = _batches(6)
+    losses = []
+    for compiled in (False, True):
+        m = copy.deepcopy(base)
+        first = optim.SGD(m.layers[0].parameters(), lr=0.1, momentum=0.9)
+        rest = optim.Adam([p for layer in list(m.layers)[1:] for p in layer.parameters()], lr=1e-3)
+
+        def step(x, y):
+            first.zero_grad()
+            rest.zero_grad()
+            loss = nn.functional.cross_entropy(m(x), y)
+            loss.backward()
+            first.step()
+            rest.step()
+            return loss
+        if compiled:
+            step = torchlike.compile(step)
+        made = []
+        real = _compile._State
+        monkeypatch.setattr(_compile, "_State", lambda *a: made.append(1) or real(*a))
+        out = []
+        for i, (x, y) in enumerate(batches):
+            if i == 3:
+                del made[:]
+            out.append(step(x, y).item())
+        if compiled:
+            assert not made  # steady calls skipped discovery
+        monkeypatch.setattr(_compile, "_State", real)
+        losses.append(out)
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5, atol=1e-6)

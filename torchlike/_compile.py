@@ -459,9 +459,10 @@ class _Guard:
     """The state one call left behind, so that the next call can skip discovery, the signature
     and the cache lookup (~0.15 ms of Python on the seed MLP step) when nothing changed.
 
-    It holds when: module structure (``STRUCTURE``: any Module ``__setattr__``/``__delattr__`` or
-    registry write) and grad mode are unchanged; the arguments are plain Tensors with the recorded
-    shapes and dtypes that need no grad; scanning the function finds the same objects; the
+    It holds when: module structure (``STRUCTURE``: any Module ``__setattr__``/``__delattr__``,
+    registry write or hook) and grad mode are unchanged; the Tensor arguments have the recorded
+    shapes and dtypes and need no grad, the others (``self`` of a method) are the same objects;
+    scanning the function finds the same objects; the
     optimizers hold the same groups, parameters, static options and state dicts (same sizes,
     same non-tensor values); and every lifted tensor (``.grad``s and optimizer state included)
     still holds the very array the call wrote, with the same ``requires_grad``, ``.grad`` and
@@ -486,9 +487,11 @@ class _Guard:
         self.groups = [(opt, list(opt.param_groups)) for opt in opts]
         self.statics = [opt._static(g) for opt in opts for g in opt.param_groups]
         self.params = [(g, list(g["params"])) for opt in opts for g in opt.param_groups]
-        self.opt_states = [(opt.state, [p for g in opt.param_groups for p in g["params"]])
-                           for opt in opts]
-        self.dicts = [st.get(p) for st, params in self.opt_states for p in params]
+        self.opt_states = []  # (optimizer.state, its parameters, their state dicts)
+        for opt in opts:
+            params = [p for g in opt.param_groups for p in g["params"]]
+            self.opt_states.append((opt.state, params, [opt.state.get(p) for p in params]))
+        self.dicts = [d for _, _, dicts in self.opt_states for d in dicts]
         self.sizes = [len(d or ()) for d in self.dicts]
         self.fixed = [(d, k, v) for d in self.dicts for k, v in (d or {}).items()
                       if not isinstance(v, Tensor)]
@@ -556,11 +559,11 @@ class _Guard:
                 return False
         if [opt._static(g) for opt, groups in self.groups for g in groups] != self.statics:
             return False
-        for st, params in self.opt_states:
-            if not all(map(operator.is_, map(st.get, params), self.dicts)):
+        for st, params, dicts in self.opt_states:
+            if not all(map(operator.is_, map(st.get, params), dicts)):
                 return False
-        if list(map(_size, self.dicts)) != self.sizes or any(
-                k not in d or d[k] != v for d, k, v in self.fixed):
+        if list(map(_size, self.dicts)) != self.sizes or not all(
+                k in d and _same_value(d[k], v) for d, k, v in self.fixed):
             return False
         tensors = self.tensors
         return (all(map(operator.is_, map(_get_a, tensors), self.arrs))
@@ -577,6 +580,18 @@ _get_grad_fn = operator.attrgetter("grad_fn")
 
 def _size(d) -> int:
     return 0 if d is None else len(d)
+
+
+def _same_value(a, b) -> bool:
+    """Non-tensor optimizer state: the same object, or equal hashable values (as the signature
+    compares them; a list of tensors only by identity)."""
+    if a is b:
+        return True
+    try:
+        hash(a), hash(b)
+    except TypeError:
+        return False
+    return type(a) is type(b) and a == b
 
 
 def _same(xs, ys) -> bool:
