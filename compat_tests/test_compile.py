@@ -677,3 +677,204 @@ def test_guard_with_two_optimizers(monkeypatch):
         monkeypatch.setattr(_compile, "_State", real)
         losses.append(out)
     np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5, atol=1e-6)
+
+
+# -- Python values the step reads, and Python state it changes ------------------------------------
+
+LOSS_SCALE = 1.0  # a global the step below reads (changed by a test)
+CALLS = 0  # a global the side-effect steps change
+
+
+class _Config:
+    def __init__(self):
+        self.scale = 1.0
+        self.unread = 0
+
+
+def _small():
+    torchlike.manual_seed(0)
+    m = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    rng = np.random.default_rng(3)
+    batches = [(torchlike.tensor(rng.standard_normal((4, 6)).astype(np.float32)),
+                torchlike.tensor(rng.integers(0, 3, 4))) for _ in range(6)]
+    return m, batches
+
+
+def _value_run(compiled, change):
+    """Six steps of a step whose loss is scaled by a global, a closure variable, an attribute of a
+    plain object and a dict item; ``change`` rebinds one of them before step 3."""
+    global LOSS_SCALE
+    LOSS_SCALE = 1.0
+    m, batches = _small()
+    opt = optim.SGD(m.parameters(), lr=0.1)
+    cfg, table = _Config(), {"scale": 1.0}
+    factor = 1.0
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(m(x), y) * LOSS_SCALE * factor * cfg.scale
+        (loss * table["scale"]).backward()
+        opt.step()
+        return loss
+    if compiled:
+        step = torchlike.compile(step)
+    losses = []
+    for i, (x, y) in enumerate(batches):
+        if i == 3:
+            if compiled:
+                assert step._guard is not None
+            if change == "global":
+                LOSS_SCALE = 3.0
+            elif change == "closure":
+                factor = 3.0  # (read by step through its closure)
+            elif change == "attribute":
+                cfg.scale = 3.0
+            elif change == "dict item":
+                table["scale"] = 3.0
+            elif change == "unread attribute":
+                cfg.unread = 7
+        losses.append(step(x, y).item())
+    LOSS_SCALE = 1.0
+    return np.array(losses), _params(m), getattr(step, "compile_count", None)
+
+
+@pytest.mark.parametrize("change", ["global", "closure", "attribute", "dict item",
+                                    "unread attribute"])
+def test_python_values_the_step_reads_are_guarded(change):
+    """A number the step reads from a global, a closure variable, a plain object's attribute or a
+    dict is baked into the trace: changing it between calls recompiles (as torch.compile's guards
+    do) and the compiled step computes what eager does. An attribute the code never names does
+    not recompile."""
+    le, pe, _ = _value_run(False, change)
+    lc, pc, count = _value_run(True, change)
+    np.testing.assert_allclose(lc, le, rtol=1e-5, atol=1e-6)
+    for a, b in zip(pc, pe):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert count == (2 if change == "unread attribute" else 3)
+
+
+def _side_effect_run(compiled, kind, fullgraph=False):
+    global CALLS
+    CALLS = 0
+    m, batches = _small()
+    opt = optim.SGD(m.parameters(), lr=0.1)
+    history = []
+
+    class Trainer:
+        def __init__(self):
+            self.steps = 0
+
+        def step(self, x, y):
+            self.steps += 1
+            return plain(x, y)
+
+    def plain(x, y):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(m(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def counting(x, y):
+        global CALLS
+        CALLS += 1
+        return plain(x, y)
+
+    def recording(x, y):
+        loss = plain(x, y)
+        history.append(loss)
+        return loss
+    trainer = Trainer()
+    fn = {"global counter": counting, "list append": recording, "attribute": None}[kind]
+    if compiled:
+        if kind == "attribute":
+            Trainer.step = torchlike.compile(Trainer.step, fullgraph=fullgraph)
+        else:
+            fn = torchlike.compile(fn, fullgraph=fullgraph)
+    if kind == "attribute":
+        fn = trainer.step
+    losses = [fn(x, y).item() for x, y in batches]
+    return (np.array(losses), _params(m), CALLS, [t.item() for t in history], trainer.steps)
+
+
+@pytest.mark.parametrize("kind", ["global counter", "list append", "attribute"])
+def test_python_side_effects_fall_back_to_eager(kind):
+    """A step that changes Python state (a global counter, a list it appends the loss to, an
+    attribute of ``self``) cannot be replayed by a compiled call: the trace notices the change,
+    undoes it, and the function runs eagerly (one warning naming what changed) -- each call has its
+    effect exactly once and no tracer leaks into the list. fullgraph=True raises instead."""
+    eager = _side_effect_run(False, kind)
+    with pytest.warns(UserWarning, match="changes Python state") as rec:
+        comp = _side_effect_run(True, kind)
+    assert len([w for w in rec if "changes Python state" in str(w.message)]) == 1
+    np.testing.assert_allclose(comp[0], eager[0], rtol=1e-6)
+    for a, b in zip(comp[1], eager[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert comp[2:] == eager[2:]
+    assert eager[2] == 6 if kind == "global counter" else True
+    assert len(eager[3]) == (6 if kind == "list append" else 0)
+    name = {"global counter": "global `CALLS`", "list append": "closure variable `history`",
+            "attribute": "argument `self`.steps"}[kind]
+    with pytest.raises(RuntimeError, match=f"changes Python state \\({name}"):
+        _side_effect_run(True, kind, fullgraph=True)
+
+
+def test_optimizer_hook_added_after_compiling():
+    """An optimizer step hook registered (or removed) between calls is part of the signature: the
+    compiled step runs it from then on, as eager does."""
+    def run(compiled):
+        m, batches = _small()
+        opt = optim.SGD(m.parameters(), lr=0.1)
+
+        def halve(optimizer, args, kwargs):
+            for g in optimizer.param_groups:
+                for p in g["params"]:
+                    p.grad.mul_(0.5)
+        step = _make_step(m, opt, nn.CrossEntropyLoss())
+        if compiled:
+            step = torchlike.compile(step)
+        losses, handle = [], None
+        for i, (x, y) in enumerate(batches):
+            if i == 2:
+                handle = opt.register_step_pre_hook(halve)
+            if i == 4:
+                handle.remove()
+            losses.append(step(x, y).item())
+        return np.array(losses), _params(m)
+    (le, pe), (lc, pc) = run(False), run(True)
+    np.testing.assert_allclose(lc, le, rtol=1e-5, atol=1e-6)
+    for a, b in zip(pc, pe):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_recompile_limit_falls_back_to_eager():
+    """A value that changes on every call would recompile every call: after RECOMPILE_LIMIT
+    signatures (torch's recompile_limit, 8) new ones run eagerly, with one warning."""
+    from torchlike import _compile
+
+    def run(compiled):
+        global LOSS_SCALE
+        m, _ = _small()
+        opt = optim.SGD(m.parameters(), lr=0.1)
+        x, y = torchlike.ones(4, 6), torchlike.tensor([0, 1, 2, 0])
+
+        def step():
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(m(x), y) * LOSS_SCALE
+            loss.backward()
+            opt.step()
+            return loss
+        if compiled:
+            step = torchlike.compile(step)
+        losses = []
+        for i in range(_compile.RECOMPILE_LIMIT + 4):
+            LOSS_SCALE = 1.0 + 0.1 * i
+            losses.append(step().item())
+        LOSS_SCALE = 1.0
+        return np.array(losses), getattr(step, "compile_count", None)
+    le, _ = run(False)
+    with pytest.warns(UserWarning, match="recompile limit") as rec:
+        lc, count = run(True)
+    assert len([w for w in rec if "recompile limit" in str(w.message)]) == 1
+    assert count == _compile.RECOMPILE_LIMIT
+    np.testing.assert_allclose(lc, le, rtol=1e-5, atol=1e-6)

@@ -16,6 +16,10 @@ The program is cached per *signature*: argument shapes/dtypes (non-tensor argume
 mode, ``training`` flags, and the structure of the lifted state (which tensors have a ``.grad``,
 which optimizer state exists, optimizer flags). Hyperparameters are traced, so an LR scheduler does
 not recompile; a typical loop compiles twice (the first call creates grads and optimizer state).
+Plain Python values the step reads (numbers, strings, None in the globals and closure variables its
+code names, a plain object's attributes that the code names, small lists and dicts) are baked into
+the trace and are part of the signature too, as torch.compile guards on them. Past
+``RECOMPILE_LIMIT`` (8, torch's ``recompile_limit``) signatures, new ones run eagerly (one warning).
 ``TORCHLIKE_LOGS=recompiles`` logs each recompilation and its reason to stderr. Once a call leaves
 the state with its own signature (steady state), the next call checks a :class:`_Guard` instead of
 rediscovering the state: identity checks that nothing changed in between.
@@ -26,7 +30,10 @@ pullback is the ``jax.vjp`` of that function, so ``loss.backward()`` after it fi
 
 Operations that need a concrete value (``Tensor.item()``, ``.tolist()``, ``.numpy()``,
 ``bool(tensor)``) cannot be traced: ``fullgraph=True`` raises; otherwise that signature runs eagerly
-from then on (one warning).
+from then on (one warning). The same holds for a step that changes Python state (increments a
+global counter, appends to a list, sets an attribute): a compiled call replays only the tensor
+program, so such a step would do it once per compilation; the trace detects the change
+(:class:`_Snapshot`), undoes it and breaks the graph.
 """
 
 from __future__ import annotations
@@ -112,7 +119,7 @@ _UNTRACEABLE = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConver
 
 def _untraceable(e: BaseException) -> bool:
     """Whether ``e`` says that traced code asked for a concrete value (a graph break)."""
-    return isinstance(e, _UNTRACEABLE) or (
+    return isinstance(e, (*_UNTRACEABLE, _PythonSideEffect)) or (
         isinstance(e, RuntimeError) and "is being traced by torchlike.compile" in str(e))
 
 
@@ -147,15 +154,23 @@ def _graph_break(name, e, fullgraph, warned):
                       f"this call signature runs eagerly from now on", stacklevel=4)
 
 
-def _log_recompile(name, old_keys, key, parts):
-    if "recompiles" not in os.environ.get("TORCHLIKE_LOGS", "").split(","):
-        return
+# torch._dynamo.config.recompile_limit: signatures of one function beyond it run eagerly
+RECOMPILE_LIMIT = 8
+
+
+def _recompile_reasons(old_keys, key, parts) -> list:
     reasons = []
     for old in old_keys:
         diff = [f"{label} changed: {a!r} -> {b!r}"
                 for label, a, b in zip(parts, old, key) if a != b]
         reasons.append("; ".join(diff) or "unknown")
-    lines = "\n".join(f"    - {r}" for r in reasons[-4:])
+    return reasons
+
+
+def _log_recompile(name, old_keys, key, parts):
+    if "recompiles" not in os.environ.get("TORCHLIKE_LOGS", "").split(","):
+        return
+    lines = "\n".join(f"    - {r}" for r in _recompile_reasons(old_keys, key, parts)[-4:])
     print(f"torchlike.compile: Recompiling {name}\n    triggered by the following guard "
           f"failure(s):\n{lines}", file=sys.stderr)
 
@@ -169,8 +184,30 @@ def _scan_types():
     return GradScaler, Optimizer
 
 
+_PLAIN_TYPES = frozenset((bool, int, float, complex, str, bytes, type(None)))
+_MAX_ITEMS = 64  # a longer list/dict is scanned for state, but its plain items are not recorded
+
+
+def _new_found() -> dict:
+    """What a scan finds: the state objects, plus the plain Python values (numbers, strings, None)
+    on the way -- ``values``: ``(where, value)``; ``read``: whether the function's code names it
+    (every global and closure value; an object's attribute only if some scanned code names it)."""
+    return {"tensors": [], "modules": [], "optimizers": [], "generators": [], "values": [],
+            "read": [], "names": set()}
+
+
+def _note(found, where, v, read) -> bool:
+    """Record ``v`` if it is a plain value; returns whether it was."""
+    if type(v) not in _PLAIN_TYPES:
+        return False
+    found["values"].append((where, v))
+    found["read"].append(read)
+    return True
+
+
 def _scan(obj, found, seen, depth):
-    """Collect Modules, Optimizers, Generators and Tensors reachable from ``obj``."""
+    """Collect Modules, Optimizers, Generators and Tensors reachable from ``obj`` (and the plain
+    values on the way, see :func:`_new_found`)."""
     if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, bool, type,
                                                           types.ModuleType)):
         return
@@ -195,17 +232,24 @@ def _scan(obj, found, seen, depth):
         _scan(obj.__self__, found, seen, depth)
     elif isinstance(obj, functools.partial):
         for v in (obj.func, *obj.args, *obj.keywords.values()):
-            _scan(v, found, seen, depth)
+            if not _note(found, ("partial argument",), v, True):
+                _scan(v, found, seen, depth)
     elif depth > 0:
         if isinstance(obj, (list, tuple, set, frozenset)):
-            for v in obj:
-                _scan(v, found, seen, depth - 1)
+            small = len(obj) <= _MAX_ITEMS and not isinstance(obj, (set, frozenset))
+            for i, v in enumerate(obj):
+                if not (small and _note(found, (type(obj).__name__, i), v, True)):
+                    _scan(v, found, seen, depth - 1)
         elif isinstance(obj, dict):
-            for v in obj.values():
-                _scan(v, found, seen, depth - 1)
+            small = len(obj) <= _MAX_ITEMS
+            for k, v in obj.items():
+                if not (small and _note(found, (type(obj).__name__, k), v, True)):
+                    _scan(v, found, seen, depth - 1)
         elif hasattr(obj, "__dict__"):  # a plain object: a trainer, a scheduler, ...
-            for v in vars(obj).values():
-                _scan(v, found, seen, depth - 1)
+            names = found["names"]
+            for k, v in vars(obj).items():
+                if not _note(found, (type(obj).__name__, k), v, k in names):
+                    _scan(v, found, seen, depth - 1)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -219,19 +263,177 @@ def _code_names(code) -> tuple:
 
 
 def _scan_function(fn, found, seen, depth):
-    names = _code_names(fn.__code__)
+    code = fn.__code__
+    names = _code_names(code)
+    found["names"].update(names)  # (attribute names too: ``self.scale`` names ``scale``)
     g = fn.__globals__
     for n in names:
         if n in g:
-            _scan(g[n], found, seen, 2)
-    for cell in fn.__closure__ or ():
+            v = g[n]
+            if not _note(found, ("global", n), v, True):
+                _scan(v, found, seen, 2)
+    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
         try:
             v = cell.cell_contents
         except ValueError:  # an empty cell
             continue
-        _scan(v, found, seen, 2)
+        if not _note(found, ("closure", name), v, True):
+            _scan(v, found, seen, 2)
     for v in fn.__defaults__ or ():
-        _scan(v, found, seen, 2)
+        if not _note(found, ("default",), v, True):
+            _scan(v, found, seen, 2)
+    for v in (fn.__kwdefaults__ or {}).values():
+        if not _note(found, ("default",), v, True):
+            _scan(v, found, seen, 2)
+
+
+def _read_values(found) -> tuple:
+    """The plain values a compiled program bakes in (part of its signature): ``(where, type,
+    value)`` for those the code reads."""
+    return tuple((w, type(v), v if v == v else "nan") for (w, v), r
+                 in zip(found["values"], found["read"]) if r)
+
+
+_MISSING = object()
+_REGISTRIES = frozenset(("_parameters", "_buffers", "_modules", "_forward_pre_hooks",
+                         "_forward_hooks", "_backward_pre_hooks", "_backward_hooks"))
+
+
+class _PythonSideEffect(RuntimeError):
+    """The traced step changed Python state: a compiled call would not repeat that (graph break)."""
+
+
+class _Snapshot:
+    """The Python state a step can reach (the globals and closure variables its code names, the
+    lists, dicts and plain objects under them, the modules' plain attributes), described before its
+    trace. A compiled call replays only the traced tensor program, so a step that changes Python
+    state -- a counter, a list it appends to, an attribute it sets -- would do it once per
+    compilation instead of once per call: :meth:`check` finds such a change after the trace (a
+    fresh description differs), puts the state back from shallow copies and raises
+    :class:`_PythonSideEffect` (a graph break). Only values reachable after the trace count: a
+    dict the step fills and then replaces by a new empty one (GradScaler.update) is no change."""
+
+    def __init__(self, roots, modules, labels=None) -> None:
+        self.roots, self.modules, self.labels = roots, modules, labels or {}
+        self.copies = []  # (kind, container, key, shallow copy): what restore() puts back
+        self.prints = []  # (where, description): what check() compares
+        self.keep = []  # (objects described by id stay alive, so ids stay unique)
+        seen: set = set()
+        for r in roots:
+            self._walk(r, self.labels.get(id(r), "an argument"), seen, 2)
+        for m in modules:
+            attrs = {k: v for k, v in m.__dict__.items() if k not in _REGISTRIES}
+            self.copies.append(("module", m, None, attrs))
+            for k, v in attrs.items():
+                self.prints.append((f"{type(m).__name__}.{k}", self._describe(v)))
+
+    def _describe(self, v):
+        t = type(v)
+        if t in _PLAIN_TYPES:
+            return (t, v) if v == v else (t, "nan")
+        if isinstance(v, list):
+            return ("list", len(v))
+        if isinstance(v, dict):
+            return ("dict", tuple(v))
+        if isinstance(v, (tuple, set, frozenset)):
+            return (t, len(v))
+        self.keep.append(v)
+        if isinstance(v, (Tensor, Module, Generator, types.FunctionType, types.MethodType, type,
+                          types.ModuleType, _scan_types()[1])) or not hasattr(v, "__dict__"):
+            return ("id", id(v))
+        return ("object", t, tuple(vars(v)))
+
+    def _walk(self, obj, what, seen, depth) -> None:
+        if id(obj) in seen or type(obj) in _PLAIN_TYPES or isinstance(
+                obj, (type, types.ModuleType, Tensor, Module, Generator, _scan_types()[1])):
+            return
+        seen.add(id(obj))
+        prints, copies = self.prints, self.copies
+        if isinstance(obj, types.FunctionType):
+            g = obj.__globals__
+            for n in _code_names(obj.__code__):
+                v = g.get(n, _MISSING)
+                if v is _MISSING or isinstance(v, (type, types.ModuleType)):
+                    continue
+                copies.append(("global", g, n, v))
+                prints.append((f"global `{n}`", self._describe(v)))
+                self._walk(v, f"global `{n}`", seen, 2)
+            code = obj.__code__
+            for name, cell in zip(code.co_freevars, obj.__closure__ or ()):
+                try:
+                    v = cell.cell_contents
+                except ValueError:
+                    continue
+                copies.append(("cell", cell, None, v))
+                prints.append((f"closure variable `{name}`", self._describe(v)))
+                self._walk(v, f"closure variable `{name}`", seen, 2)
+        elif isinstance(obj, types.MethodType):
+            self._walk(obj.__func__, what, seen, depth)
+            self._walk(obj.__self__, "self", seen, depth)
+        elif isinstance(obj, functools.partial):
+            for v in (obj.func, *obj.args, *obj.keywords.values()):
+                self._walk(v, what, seen, depth)
+        elif depth > 0:
+            if isinstance(obj, list):
+                copies.append(("list", obj, None, list(obj)))
+                for i, v in enumerate(obj):
+                    prints.append((f"{what}[{i}]", self._describe(v)))
+                    self._walk(v, f"{what}[{i}]", seen, depth - 1)
+            elif isinstance(obj, (tuple, set, frozenset)):
+                for v in obj:
+                    self._walk(v, what, seen, depth - 1)
+            elif isinstance(obj, dict):
+                copies.append(("dict", obj, None, dict(obj)))
+                for k, v in obj.items():
+                    prints.append((f"{what}[{k!r}]", self._describe(v)))
+                    self._walk(v, f"{what}[{k!r}]", seen, depth - 1)
+            elif hasattr(obj, "__dict__"):
+                copies.append(("attrs", obj, None, dict(vars(obj))))
+                for k, v in vars(obj).items():
+                    prints.append((f"{what}.{k}", self._describe(v)))
+                    self._walk(v, f"{what}.{k}", seen, depth - 1)
+
+    def check(self) -> None:
+        after = _Snapshot(self.roots, self.modules, self.labels)
+        if after.prints == self.prints:
+            return
+        for kind, c, key, old in reversed(self.copies):
+            if kind == "global":
+                c[key] = old
+            elif kind == "cell":
+                c.cell_contents = old
+            elif kind == "list":
+                c[:] = old
+            elif kind == "dict":
+                c.clear()
+                c.update(old)
+            else:
+                d = c.__dict__
+                for k in [k for k in d if k not in old and k not in _REGISTRIES]:
+                    del d[k]
+                d.update(old)
+        before, now = dict(self.prints), dict(after.prints)
+        where = next((w for w, d in self.prints if now.get(w, _MISSING) != d),
+                     next((w for w, _ in after.prints if w not in before), "?"))
+        raise _PythonSideEffect(
+            f"the step changes Python state ({where}: {_show(before.get(where))} -> "
+            f"{_show(now.get(where))}), which a compiled call would not repeat: keep such "
+            f"updates outside the compiled function, or make them tensor operations")
+
+
+def _show(d) -> str:
+    """A description from :meth:`_Snapshot._describe`, for a message."""
+    if d is None:
+        return "nothing"
+    if d[0] in _PLAIN_TYPES:
+        return repr(d[1])[:40]
+    if d[0] == "list":
+        return f"a list of {d[1]}"
+    if d[0] == "dict":
+        return f"a dict of {len(d[1])}"
+    if d[0] == "object":
+        return f"a {d[1].__name__}"
+    return "an object" if d[0] == "id" else f"a {d[0].__name__} of {d[1]}"
 
 
 def _submodules(roots) -> list:
@@ -254,11 +456,13 @@ class _State:
     """The lifted state of one call: objects, the tensors whose arrays are inputs, signatures."""
 
     def __init__(self, roots, args_tensors):
-        found = {"tensors": [], "modules": [], "optimizers": [], "generators": []}
+        found = self.found = _new_found()
+        self.roots = roots
         seen: set = set()
         for r in roots:
             _scan(r, found, seen, 2)
         self.found_ids = _found_ids(found)
+        self.values = _read_values(found)
         if default_generator not in found["generators"]:
             found["generators"].insert(0, default_generator)
         self.modules = _submodules(found["modules"])
@@ -330,11 +534,15 @@ class _State:
                           for k, v in (opt.state.get(p) or {}).items())
                     for p in group["params"])
                 groups.append((params, opt._static(group), state))
-            opts.append((type(opt), tuple(groups)))
+            opts.append((type(opt), tuple(groups), tuple(opt._optimizer_step_pre_hooks),
+                         tuple(opt._optimizer_step_post_hooks)))
+        if self.optimizers:
+            from .optim import optimizer as _optim
+            opts.append((tuple(_optim._global_pre_hooks), tuple(_optim._global_post_hooks)))
         modules = tuple((_plain_attributes(m), tuple(m._forward_pre_hooks), tuple(m._forward_hooks),
                          tuple(m._backward_pre_hooks), tuple(m._backward_hooks))
                         for m in self.modules)
-        return tens, grads, tuple(opts), modules, len(self.generators)
+        return tens, grads, tuple(opts), modules, len(self.generators), self.values
 
     def hyper(self):
         return [[{k: _hyper_input(g[k]) for k in opt._hyper} for g in opt.param_groups]
@@ -462,17 +670,18 @@ class _Guard:
     It holds when: module structure (``STRUCTURE``: any Module ``__setattr__``/``__delattr__``,
     registry write or hook) and grad mode are unchanged; the Tensor arguments have the recorded
     shapes and dtypes and need no grad, the others (``self`` of a method) are the same objects;
-    scanning the function finds the same objects; the
-    optimizers hold the same groups, parameters, static options and state dicts (same sizes,
-    same non-tensor values); and every lifted tensor (``.grad``s and optimizer state included)
-    still holds the very array the call wrote, with the same ``requires_grad``, ``.grad`` and
-    ``grad_fn`` -- so no shape, dtype or value changed behind our back. Built only after a call of
-    a steady entry; anything else takes the full path, which builds a new guard. (The checks are
-    ``map``s over flat lists: this runs before every compiled call.)
+    scanning the function finds the same objects and the same plain values it reads (a global
+    float, a closure's int, ``self.scale``); the optimizers hold the same groups, parameters,
+    static options and state dicts (same sizes, same non-tensor values); and every lifted tensor
+    (``.grad``s and optimizer state included) still holds the very array the call wrote, with the
+    same ``requires_grad``, ``.grad`` and ``grad_fn`` -- so no shape, dtype or value changed behind
+    our back. Built only after a call of a steady entry; anything else takes the full path, which
+    builds a new guard. (The checks are ``map``s over flat lists: this runs before every compiled
+    call.)
     """
 
     __slots__ = ("entry", "state", "structure", "grad_mode", "args", "objs", "static_ids", "found",
-                 "groups", "params", "statics", "opt_states", "dicts", "sizes", "fixed",
+                 "values", "groups", "params", "statics", "opt_states", "dicts", "sizes", "fixed",
                  "tensors", "arrs", "rgs", "grads", "grad_fns")
 
     def __init__(self, entry, state, args):
@@ -482,7 +691,7 @@ class _Guard:
         self.args = [(a._arr.shape, a._arr.dtype) if type(a) is Tensor else a for a in args]
         self.objs = [a for a in args if type(a) is not Tensor]
         self.static_ids = {id(t) for t in state.tensors[state.n_args:state.n_static]}
-        self.found = state.found_ids
+        self.found, self.values = state.found_ids, state.values
         opts = state.optimizers
         self.groups = [(opt, list(opt.param_groups)) for opt in opts]
         self.statics = [opt._static(g) for opt in opts for g in opt.param_groups]
@@ -545,11 +754,11 @@ class _Guard:
             x = a._arr
             if _is_tracer(x) or x.shape != want[0] or x.dtype != want[1]:
                 return False
-        found = {"tensors": [], "modules": [], "optimizers": [], "generators": []}
+        found = _new_found()
         seen: set = set()
         for root in (fn, *self.objs):
             _scan(root, found, seen, 2)
-        if not _same(_found_ids(found), self.found):
+        if not _same(_found_ids(found), self.found) or _read_values(found) != self.values:
             return False
         for opt, groups in self.groups:
             if not _same(opt.param_groups, groups):
@@ -612,7 +821,7 @@ class _CompiledFunction:
         self._cache: dict = {}
         self._guard: _Guard | None = None
         self._hyper = None  # (values, the same as arrays on the state's device)
-        self._warned = False
+        self._warned = self._limit_warned = False
         self.compile_count = 0  # how many times a signature was traced (a compile each)
         self._ctx = None
 
@@ -644,9 +853,20 @@ class _CompiledFunction:
             return fn(*args, **kwargs)
         if entry is None:
             if self._cache:
-                _log_recompile(self.__qualname__, list(self._cache), key,
-                               ("arguments", "grad mode", "state tensors", "grads", "optimizers",
-                                "module attributes and hooks", "generators"))
+                parts = ("arguments", "grad mode", "state tensors", "grads", "optimizers",
+                         "module attributes and hooks", "generators", "Python values")
+                if len(self._cache) >= RECOMPILE_LIMIT:
+                    if not self._limit_warned:
+                        self._limit_warned = True
+                        last = _recompile_reasons([list(self._cache)[-1]], key, parts)[0]
+                        warnings.warn(
+                            f"torchlike.compile: {self.__qualname__} hit the recompile limit "
+                            f"({RECOMPILE_LIMIT}, torch._dynamo.config.recompile_limit): calls "
+                            f"with a new signature run eagerly from now on. Last reason: "
+                            f"{last[:300]}. TORCHLIKE_LOGS=recompiles logs every recompilation.",
+                            stacklevel=2)
+                    return fn(*args, **kwargs)
+                _log_recompile(self.__qualname__, list(self._cache), key, parts)
             entry = self._cache[key] = _Entry(self._build())
         self._ctx = (state, args, kwargs, entry, (leaves, treedef) if raw else None)
         try:
@@ -719,6 +939,10 @@ class _CompiledFunction:
                 args, kwargs = jax.tree_util.tree_unflatten(treedef, [
                     next(it) if isinstance(v, jax.Array) else v for v in leaves])
             from .optim import optimizer as _optim
+            code = getattr(self._fn, "__code__", None)
+            params = code.co_varnames[:code.co_argcount] if code is not None else ()
+            snapshot = _Snapshot(state.roots, state.modules,
+                                 {id(a): f"argument `{n}`" for n, a in zip(params, args)})
             swap = _Swap(state)
             grads_before = [h._grad for h in state.holders]
             opt_before = [{p: dict(s) for p, s in opt.state.items()} for opt in state.optimizers]
@@ -732,6 +956,7 @@ class _CompiledFunction:
                 ins = [t._arr for t in state.tensors]
                 _optim.EXACT = False  # plain float32 updates, see the NOTE on EXACT
                 result = self._fn(*args, **kwargs)
+                snapshot.check()
                 out, entry.meta = _collect(state, ins, grads_before, opt_before, result)
             finally:
                 TRACING[0] -= 1

@@ -36,6 +36,7 @@ import optax
 from .. import _dtype, _lazy
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
+from ..nn.modules.module import STRUCTURE
 
 __all__ = ["Optimizer", "register_optimizer_step_post_hook", "register_optimizer_step_pre_hook"]
 
@@ -70,6 +71,7 @@ class _RemovableHandle:
 
     def remove(self) -> None:
         self.hooks_dict.pop(self.id, None)
+        STRUCTURE[0] += 1  # (a compiled step that traced the hooks must look again)
 
     def __enter__(self) -> _RemovableHandle:
         return self
@@ -81,6 +83,7 @@ class _RemovableHandle:
 def _register(hooks_dict: OrderedDict, hook: Callable) -> _RemovableHandle:
     handle = _RemovableHandle(hooks_dict)
     hooks_dict[handle.id] = hook
+    STRUCTURE[0] += 1
     return handle
 
 
