@@ -203,3 +203,98 @@ def test_backward_plans_are_reused_only_for_graphs_of_the_same_shape(lazy_mode):
             else:
                 assert b.grad is None
     assert all(deferred)
+
+
+# -- speculation: a repeated step's program starts before its segment is complete ----------------
+
+@pytest.fixture
+def spec_log(monkeypatch):
+    """Counts the speculative dispatches, and how many of them ``run`` used / threw away."""
+    log = {"dispatched": 0, "hit": 0, "miss": 0}
+    speculate, hit, miss = _lazy.Segment._speculate, _lazy._Speculation.hit, _lazy._Speculation.miss
+
+    def counted_speculate(self):
+        speculate(self)
+        log["dispatched"] += self.spec is not None
+
+    def counted(name, f):
+        def g(self):
+            log[name] += 1
+            f(self)
+        return g
+    monkeypatch.setattr(_lazy.Segment, "_speculate", counted_speculate)
+    monkeypatch.setattr(_lazy._Speculation, "hit", counted("hit", hit))
+    monkeypatch.setattr(_lazy._Speculation, "miss", counted("miss", miss))
+    yield log
+    _lazy.set_enabled(True)
+
+
+def _sgd_run(lib, steps, seed=5, lr_at=None, read_from=None, const_swap=None):
+    """``steps`` SGD steps of a small MLP (values read at the end of each step), optionally with
+    the learning rate changed from step ``lr_at[0]`` on, a value read mid-step from ``read_from``,
+    or a constant late input replaced (and its old buffer deleted) at step ``const_swap``."""
+    ps, (x, y) = _params(lib, seed=seed), _data(lib)
+    scale = lib.ones(4)
+    losses = []
+    for i in range(steps):
+        lr = lr_at[1] if lr_at is not None and i >= lr_at[0] else 0.1
+        if const_swap is not None and i == const_swap:
+            old, scale = scale, lib.ones(4)
+            if lib is tl:
+                old._arr.delete()  # (as a compiled step's donation would)
+        w1, b1, w2, b2 = ps
+        z = (x @ w1 + b1).relu() @ w2 + b2
+        if read_from is not None and i >= read_from:
+            z.detach().sum().item()  # a read before the backward
+        loss = -((z * scale).log_softmax(dim=1) * y).sum() / x.shape[0]
+        loss.backward()
+        with lib.no_grad():
+            for p in ps:
+                p -= lr * p.grad
+                p.grad = None
+        losses.append(loss.item())
+    return np.array(losses), [p.detach().numpy() for p in ps]
+
+
+def _same_as_torch(**kw):
+    (lt, pt), (ll, pl) = _sgd_run(torch, 16, **kw), _sgd_run(tl, 16, **kw)
+    np.testing.assert_allclose(ll, lt, rtol=1e-5, atol=1e-6)
+    for a, b in zip(pl, pt):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_speculation_dispatches_a_repeated_step_early(spec_log):
+    """Once the step's program has run twice, each step's program is dispatched as soon as the new
+    parameters have been read (before the backward and the update are recorded), and the finished
+    segment uses that result; the losses stay torch's."""
+    _lazy.clear_caches()
+    _same_as_torch()
+    assert spec_log["dispatched"] >= 4 and spec_log["hit"] == spec_log["dispatched"]
+    assert spec_log["miss"] == 0
+    info = next(i for i in _lazy._SPECS.values() if i.trigger)
+    assert 0 < info.trigger < len(info.key[0])  # dispatched before the segment was complete
+
+
+def test_speculation_miss_falls_back_and_stays_correct(spec_log):
+    """A late input taken to be unchanged changes (a new learning rate: a new scalar array): the
+    speculated result is dropped and the real inputs run; speculation then learns the new input."""
+    _lazy.clear_caches()
+    _same_as_torch(lr_at=(13, 0.05))
+    assert spec_log["miss"] == 1 and spec_log["hit"] >= 2
+
+
+def test_speculation_after_a_mid_step_read(spec_log):
+    """A value read in the middle of the step runs the segment early: the programs then alternate
+    and a speculated whole-step program is never used -- at most two misses, then it is off."""
+    _lazy.clear_caches()
+    _same_as_torch(read_from=11)
+    assert spec_log["miss"] <= 2
+
+
+def test_speculation_with_a_deleted_input(spec_log):
+    """A remembered input whose buffer was deleted since (as donation does) cannot be dispatched:
+    speculation is off for that program, and the step runs on its real inputs."""
+    _lazy.clear_caches()
+    _same_as_torch(const_swap=13)
+    assert spec_log["hit"] >= 2 and spec_log["miss"] == 0
+    assert any(i.disabled for i in _lazy._SPECS.values())

@@ -20,6 +20,13 @@ A segment whose op sequence (functions, wiring, which outputs are still referenc
 ``COMPILE_AFTER`` times runs as ONE jitted program. A newer sequence runs op by op through the same
 cached per-op functions, so code whose op sequence never repeats costs what plain eager costs.
 
+Speculation (:class:`_Speculation`): a step's value is usually read only at its end, so its
+program would start only after all of the step's Python. Once a program has run twice, the next
+segment dispatches it as soon as it has recorded the inputs that changed between those runs (the
+new parameters), taking its later inputs to be the same arrays as before; XLA runs it on the other
+core while Python records the backward and the update. The result is used only if the finished
+segment is that program over exactly those arrays (otherwise it is dropped and the segment runs).
+
 Only on a CPU-only machine (on a GPU, JAX's asynchronous dispatch already hides the per-op cost),
 only on the main thread and never for traced arrays (``torchlike.compile`` / ``jax.jit``). Set
 ``TORCHLIKE_LAZY=0`` (or call :func:`set_enabled`) to turn it off. The per-op functions are the
@@ -29,6 +36,7 @@ result can differ from the op-by-op one in the last bit (as torch's own fused ke
 
 from __future__ import annotations
 
+import operator
 import os
 import threading
 import weakref
@@ -46,10 +54,11 @@ _ARRAY = type(jnp.zeros(()))
 _MAIN = threading.main_thread().ident
 _get_ident = threading.get_ident
 _STATE = {"on": os.environ.get("TORCHLIKE_LAZY", "1") != "0" and not gpu_devices(),
-          "seg": None}
+          "seg": None, "next": None}
 _AVALS: dict = {}  # (jitted fn, input avals) -> (output is a tuple, output avals)
 _SEEN: dict = {}  # program key -> times seen
 _PROGRAMS: dict = {}
+_SPECS: dict = {}  # compiled program -> its _Speculation
 _PLAIN, _GRAD, _BACKWARD = 0, 1, 2  # the kinds of recorded op (see Segment)
 
 
@@ -99,10 +108,14 @@ class Segment:
     index), < 0 the external input ``~ref`` (an array, or a pullback from an earlier run); None
     for an omitted argument."""
 
-    __slots__ = ("ops", "nodes", "ext", "ext_ids", "outs")
+    __slots__ = ("ops", "nodes", "ext", "ext_ids", "outs", "cand", "spec_at", "spec")
 
-    def __init__(self) -> None:
+    def __init__(self, cand=None) -> None:
         self.ops, self.nodes, self.ext, self.ext_ids, self.outs = [], [], [], {}, []
+        # speculation (see _Speculation): the program this segment is expected to become, after
+        # how many ops it is dispatched, and (program, inputs, its future results) once it is
+        self.cand, self.spec = cand, None
+        self.spec_at = -1 if cand is None else cand.trigger
 
     def ref(self, a):
         if a is None:
@@ -127,12 +140,31 @@ class Segment:
             base += 1
         self.ops.append((fn, refs, len(res), kind))
         self.nodes.append(None)
+        if len(self.ops) == self.spec_at:
+            self._speculate()
         if len(self.ops) >= MAX_OPS and _STATE["seg"] is self:
             _STATE["seg"] = None  # the next op opens a new segment; this one runs when read
         return res
 
     def _clear(self) -> None:
         self.ops, self.nodes, self.ext, self.ext_ids, self.outs = [], [], [], {}, []
+        self.spec, self.spec_at = None, -1
+
+    def _speculate(self) -> None:
+        """Dispatch the expected program now, while Python records the rest of the segment: the
+        ops so far must be its first ops, and its remaining inputs are taken to be the same
+        arrays as in its last two runs (a learning rate's cached scalar, a constant). ``run``
+        uses the result only if the finished segment is that program over those very inputs."""
+        cand = self.cand
+        n = len(self.ops)
+        ops = cand.key[0]
+        if cand.disabled or tuple(self.ops) != ops[:n] or len(self.ext) > len(cand.ext):
+            return
+        ext = self.ext + cand.ext[len(self.ext):]
+        try:
+            self.spec = (cand.prog, ext, cand.prog(*ext))
+        except Exception:  # e.g. a remembered input was donated since: no speculation
+            cand.disabled = True
 
     def run(self, keep=()):
         """Run the ops; fill the live Pendings and nodes. Returns the values of the output
@@ -148,6 +180,7 @@ class Segment:
         nodes = self.pending_nodes()
         key = (tuple(self.ops), alive, tuple(nodes.values()))
         prog = _PROGRAMS.get(key)
+        spec, self.spec = self.spec, None
         if prog is None:
             seen = _SEEN.get(key, 0)
             if seen >= COMPILE_AFTER:
@@ -157,7 +190,29 @@ class Segment:
                 _SEEN[key] = seen + 1
                 _bound(_SEEN)
                 prog = _program(key)  # op by op: each op's own cached function
+            _STATE["next"] = None
+        elif spec is not None and spec[0] is prog and _same(spec[1], self.ext):
+            vals, pbs = spec[2]
+            self.cand.hit()
+            self._after(key, prog)
+            return self._fill(outs, alive, keep, nodes, vals, pbs)
+        else:
+            if spec is not None:
+                self.cand.miss()
+            self._after(key, prog)
         vals, pbs = prog(*self.ext)
+        return self._fill(outs, alive, keep, nodes, vals, pbs)
+
+    def _after(self, key, prog) -> None:
+        """After a compiled program ran: expect it again next (see :class:`_Speculation`)."""
+        info = _SPECS.get(prog)
+        if info is None:
+            info = _SPECS[prog] = _Speculation(key, prog)
+            _bound(_SPECS, 64)
+        info.ran(self.ext)
+        _STATE["next"] = info if info.trigger > 0 and not info.disabled else None
+
+    def _fill(self, outs, alive, keep, nodes, vals, pbs):
         kept = {}
         for i, v in zip(alive, vals):
             p = outs[i]
@@ -250,6 +305,63 @@ class Segment:
         return self._add(fn, refs, avals, _BACKWARD)
 
 
+class _Speculation:
+    """What speculation knows of one compiled program. A training loop records the same segment
+    every step, but only runs it when a value is read -- usually at the end of the step -- so the
+    step's Python (its backward, its optimizer update) and the program's XLA run would not overlap.
+    Once the program has run twice, ``trigger`` is the number of recorded ops after which a new
+    segment has seen every input that changed between those runs (e.g. the new parameters); the
+    other inputs (a cached learning-rate scalar, a constant batch) are taken to be the same arrays
+    again, and the program is dispatched then (:meth:`Segment._speculate`); XLA runs it on the
+    other core while Python records the rest. The result is used only if the finished segment is
+    this program over exactly those input arrays; two misses in a row turn speculation off for it.
+    """
+
+    __slots__ = ("key", "prog", "ext", "first", "trigger", "strikes", "disabled")
+
+    def __init__(self, key, prog) -> None:
+        self.key, self.prog, self.ext = key, prog, None
+        self.first = _first_refs(key[0])
+        self.trigger, self.strikes, self.disabled = 0, 0, False
+
+    def ran(self, ext) -> None:
+        prev, self.ext = self.ext, list(ext)
+        self.trigger = 0
+        if prev is None or len(prev) != len(ext):
+            return
+        last = -1  # the last input that changed since the previous run
+        for i, (a, b) in enumerate(zip(prev, ext)):
+            if a is not b:
+                last = i
+        n = self.first[last] if last >= 0 else 1
+        if n < len(self.key[0]):  # (dispatching after the last op gains nothing)
+            self.trigger = n
+
+    def hit(self) -> None:
+        self.strikes = 0
+
+    def miss(self) -> None:
+        self.strikes += 1
+        if self.strikes >= 2:
+            self.disabled = True
+
+
+def _first_refs(ops) -> list:
+    """``out[i]``: how many ops a segment has recorded when it first references input ``i`` (inputs
+    are numbered in order of first reference)."""
+    first: list = []
+    for k, (_, refs, _, kind) in enumerate(ops):
+        for r in (*refs[0], *refs[1]) if kind == _BACKWARD else refs:
+            if r is not None and r < 0:
+                while len(first) <= ~r:
+                    first.append(k + 1)
+    return first
+
+
+def _same(xs, ys) -> bool:
+    return len(xs) == len(ys) and all(map(operator.is_, xs, ys))
+
+
 def _bound(cache: dict, limit: int = 1024) -> None:
     if len(cache) > limit:
         cache.clear()
@@ -309,7 +421,7 @@ def record(fn, arrs, grad: bool):
         return None
     seg = _STATE["seg"]
     if seg is None:
-        seg = _STATE["seg"] = Segment()
+        seg = _STATE["seg"] = Segment(_STATE["next"])
     refs = []
     for a in arrs:
         if type(a) is Pending and a.seg is seg and a.value is None:
@@ -357,3 +469,5 @@ def clear_caches() -> None:
     _AVALS.clear()
     _SEEN.clear()
     _PROGRAMS.clear()
+    _SPECS.clear()
+    _STATE["next"] = None
