@@ -7,7 +7,7 @@ ops only (no nn/optim modules): ``relu(x @ W + b)`` layers, cross-entropy throug
 their losses are compared over the first steps, then the median time per step is reported for torch
 at 1 thread and at its default thread count and for torchlike eager.
 
-    python benchmarks/bench_mlp_step.py [--batch 64] [--steps 40] [--json]
+    python benchmarks/bench_mlp_step.py [--batch 64] [--steps 100] [--rounds 3] [--json]
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from _common import (
     format_environment,
     save_json,
     table,
-    torch_threads,
 )
 
 import torchlike
@@ -112,26 +111,54 @@ def check_agreement(step, batch: int, steps: int = 3) -> list:
     return losses
 
 
-def time_steps(t, step, batch: int, steps: int, warmup: int = 8) -> float:
-    # (torchlike's deferred eager mode compiles a repeated step's program at its third sighting)
+def _contender(t, step, batch: int):
+    """A zero-argument callable running one synced step of library ``t`` on its own weights."""
     params, x, onehot = init(batch)
     ps = to_lib(t, params)
     tx, to = t.from_numpy(x), t.from_numpy(onehot)
-    times = []
-    for k in range(warmup + steps):
-        t0 = time.perf_counter()
+
+    def one():
         step(t, ps, tx, to)
         block(ps)
-        if k >= warmup:
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return one
+
+
+def time_steps(contenders: dict, steps: int, rounds: int, warmup: int = 8) -> dict:
+    """Median seconds per step of each contender ``name: (callable, torch threads)``, over
+    ``rounds`` blocks of ``steps`` synced steps each, timed one by one; the blocks of the
+    contenders take turns (rotating which goes first), each after setting torch's thread count.
+    The median of single steps ignores the first steps of a block, which may still share the CPU
+    with the previous contender's threads (torch's workers spin for a while after a parallel
+    region; XLA's finish their work). (torchlike's deferred eager mode compiles a repeated step's
+    program at its third sighting: the warm-up covers it.)"""
+    for fn, threads in contenders.values():
+        torch.set_num_threads(threads)
+        for _ in range(warmup):
+            fn()
+    samples = {name: [] for name in contenders}
+    names = list(contenders)
+    for r in range(rounds):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            fn, threads = contenders[name]
+            torch.set_num_threads(threads)
+            times = samples[name]
+            for _ in range(steps):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+    torch.set_num_threads(DEFAULT_TORCH_THREADS)
+    return {name: statistics.median(v) for name, v in samples.items()}
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--batch", type=int, nargs="+", default=[64], help="batch size(s), e.g. 64 512")
-    p.add_argument("--steps", type=int, default=40, help="timed steps (median)")
-    p.add_argument("--json", action="store_true", help="write benchmarks/results/bench_mlp_step.json")
+    p.add_argument("--steps", type=int, default=100, help="timed steps per block")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="blocks per contender, taking turns (median over all timed steps)")
+    p.add_argument("--json", action="store_true",
+                   help="write benchmarks/results/bench_mlp_step.json")
     a = p.parse_args(argv)
     env = environment()
     print(format_environment(env))
@@ -141,10 +168,12 @@ def main(argv=None) -> int:
     rows, out = [], {}
     for batch in a.batch:
         losses = check_agreement(step, batch)
-        with torch_threads(1):
-            t1 = time_steps(torch, step, batch, a.steps)
-        td = time_steps(torch, step, batch, a.steps)
-        tl = time_steps(torchlike, step, batch, a.steps)
+        default = DEFAULT_TORCH_THREADS
+        times = time_steps({"torch_1": (_contender(torch, step, batch), 1),
+                            "torch_default": (_contender(torch, step, batch), default),
+                            "torchlike": (_contender(torchlike, step, batch), default)},
+                           a.steps, a.rounds)
+        t1, td, tl = times["torch_1"], times["torch_default"], times["torchlike"]
         best = min(t1, td)
         rows.append([batch, f"{t1 * 1e3:.2f}", f"{td * 1e3:.2f}", f"{tl * 1e3:.2f}",
                      fmt_ratio(tl, best), f"{losses[0][0]:.5f} / {losses[0][1]:.5f}"])

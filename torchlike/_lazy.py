@@ -39,6 +39,7 @@ from __future__ import annotations
 import operator
 import os
 import threading
+import types
 import weakref
 
 import jax
@@ -152,15 +153,16 @@ class Segment:
 
     def _speculate(self) -> None:
         """Dispatch the expected program now, while Python records the rest of the segment: the
-        ops so far must be its first ops, and its remaining inputs are taken to be the same
-        arrays as in its last two runs (a learning rate's cached scalar, a constant). ``run``
-        uses the result only if the finished segment is that program over those very inputs."""
+        ops so far must be its first ops; its remaining inputs are predicted
+        (:meth:`_Speculation.predict`). ``run`` uses the result only if the finished segment is
+        that program over those very inputs."""
         cand = self.cand
         n = len(self.ops)
-        ops = cand.key[0]
-        if cand.disabled or tuple(self.ops) != ops[:n] or len(self.ext) > len(cand.ext):
+        if cand.disabled or tuple(self.ops) != cand.key[0][:n]:
             return
-        ext = self.ext + cand.ext[len(self.ext):]
+        ext = cand.predict(self.ext)
+        if ext is None:
+            return
         try:
             self.spec = (cand.prog, ext, cand.prog(*ext))
         except Exception:  # e.g. a remembered input was donated since: no speculation
@@ -190,26 +192,26 @@ class Segment:
                 _SEEN[key] = seen + 1
                 _bound(_SEEN)
                 prog = _program(key)  # op by op: each op's own cached function
-            _STATE["next"] = None
+                _STATE["next"] = None
         elif spec is not None and spec[0] is prog and _same(spec[1], self.ext):
             vals, pbs = spec[2]
             self.cand.hit()
-            self._after(key, prog)
+            self._after(key, prog, vals)
             return self._fill(outs, alive, keep, nodes, vals, pbs)
-        else:
-            if spec is not None:
-                self.cand.miss()
-            self._after(key, prog)
+        elif spec is not None:
+            self.cand.miss()
         vals, pbs = prog(*self.ext)
+        if type(prog) is not types.FunctionType:  # (a compiled program, not op by op)
+            self._after(key, prog, vals)
         return self._fill(outs, alive, keep, nodes, vals, pbs)
 
-    def _after(self, key, prog) -> None:
+    def _after(self, key, prog, vals) -> None:
         """After a compiled program ran: expect it again next (see :class:`_Speculation`)."""
         info = _SPECS.get(prog)
         if info is None:
             info = _SPECS[prog] = _Speculation(key, prog)
             _bound(_SPECS, 64)
-        info.ran(self.ext)
+        info.ran(self.ext, vals)
         _STATE["next"] = info if info.trigger > 0 and not info.disabled else None
 
     def _fill(self, outs, alive, keep, nodes, vals, pbs):
@@ -308,34 +310,60 @@ class Segment:
 class _Speculation:
     """What speculation knows of one compiled program. A training loop records the same segment
     every step, but only runs it when a value is read -- usually at the end of the step -- so the
-    step's Python (its backward, its optimizer update) and the program's XLA run would not overlap.
-    Once the program has run twice, ``trigger`` is the number of recorded ops after which a new
-    segment has seen every input that changed between those runs (e.g. the new parameters); the
-    other inputs (a cached learning-rate scalar, a constant batch) are taken to be the same arrays
-    again, and the program is dispatched then (:meth:`Segment._speculate`); XLA runs it on the
-    other core while Python records the rest. The result is used only if the finished segment is
-    this program over exactly those input arrays; two misses in a row turn speculation off for it.
-    """
+    step's Python (forward, backward, optimizer update) and the program's XLA run would not
+    overlap. From its runs, each input of the program is learned to be either the same array as in
+    the run before (a cached learning-rate scalar, a constant batch), or an output of the run before
+    (the parameters a hand-written update produced), or neither (a new batch, new parameters from
+    another program): ``trigger`` is the number of recorded ops after which a new segment has seen
+    every input of the last kind, and the program is dispatched then (:meth:`Segment._speculate`),
+    the other inputs predicted; XLA runs it on the other core while Python records the rest. The
+    result is used only if the finished segment is this program over exactly the predicted input
+    arrays; two misses in a row turn speculation off for it. Only ids and weak references of
+    arrays are kept, except for the inputs predicted to be the same (those are alive anyway)."""
 
-    __slots__ = ("key", "prog", "ext", "first", "trigger", "strikes", "disabled")
+    __slots__ = ("key", "prog", "first", "trigger", "strikes", "disabled", "ids", "out_ids",
+                 "outs", "same", "fed")
 
     def __init__(self, key, prog) -> None:
-        self.key, self.prog, self.ext = key, prog, None
+        self.key, self.prog = key, prog
         self.first = _first_refs(key[0])
         self.trigger, self.strikes, self.disabled = 0, 0, False
+        self.ids = self.out_ids = None  # the last run's input ids, {output id: slot}
+        self.outs = ()  # weak references to the last run's outputs
+        self.same, self.fed = {}, {}  # input -> the array / the output slot it is predicted as
 
-    def ran(self, ext) -> None:
-        prev, self.ext = self.ext, list(ext)
-        self.trigger = 0
-        if prev is None or len(prev) != len(ext):
-            return
-        last = -1  # the last input that changed since the previous run
-        for i, (a, b) in enumerate(zip(prev, ext)):
-            if a is not b:
-                last = i
-        n = self.first[last] if last >= 0 else 1
-        if n < len(self.key[0]):  # (dispatching after the last op gains nothing)
-            self.trigger = n
+    def ran(self, ext, vals) -> None:
+        ids, out_ids = self.ids, self.out_ids
+        self.ids = [id(a) for a in ext]
+        self.trigger, self.same, self.fed = 0, {}, {}
+        if ids is not None and len(ids) == len(ext):
+            last = -1  # the last input that is neither the same array nor an output of the last run
+            for i, a in enumerate(ext):
+                if id(a) == ids[i]:
+                    self.same[i] = a
+                elif id(a) in out_ids:
+                    self.fed[i] = out_ids[id(a)]
+                else:
+                    last = i
+            n = self.first[last] if last >= 0 else 1
+            if n < len(self.key[0]):  # (dispatching after the last op gains nothing)
+                self.trigger = n
+        self.out_ids = {id(v): j for j, v in enumerate(vals)}
+        self.outs = [weakref.ref(v) if isinstance(v, _ARRAY) else None for v in vals]
+
+    def predict(self, ext):
+        """The program's inputs: ``ext`` (those recorded so far), then the predicted ones; None if
+        one cannot be predicted (an output of the last run is gone)."""
+        out = list(ext)
+        for i in range(len(ext), len(self.ids)):
+            a = self.same.get(i)
+            if a is None:
+                w = self.outs[self.fed[i]] if i in self.fed else None
+                a = None if w is None else w()
+                if a is None:
+                    return None
+            out.append(a)
+        return out
 
     def hit(self) -> None:
         self.strikes = 0
