@@ -298,3 +298,34 @@ def test_speculation_with_a_deleted_input(spec_log):
     _same_as_torch(const_swap=13)
     assert spec_log["hit"] >= 2 and spec_log["miss"] == 0
     assert any(i.disabled for i in _lazy._SPECS.values())
+
+
+def test_speculation_predicts_parameters_an_optimizer_replaced(spec_log):
+    """With nn.Module and torch.optim, the parameters the next step reads are the arrays the
+    optimizer's update wrote into the same Tensors: the step's program is predicted from those
+    Tensors and dispatched at its first op; losses and parameters stay torch's."""
+    _lazy.clear_caches()
+
+    def run(lib):
+        lib.manual_seed(0)
+        m = lib.nn.Sequential(lib.nn.Linear(20, 16), lib.nn.ReLU(), lib.nn.Linear(16, 4))
+        rng = np.random.default_rng(9)
+        with lib.no_grad():
+            for p in m.parameters():
+                p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32) * 0.3))
+        opt = lib.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+        x, y = _data(lib)
+        losses = []
+        for _ in range(16):
+            opt.zero_grad()
+            loss = -(m(x).log_softmax(dim=1) * y).sum() / 8
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return np.array(losses), [p.detach().numpy() for p in m.parameters()]
+    (lt, pt), (ll, pl) = run(torch), run(tl)
+    np.testing.assert_allclose(ll, lt, rtol=1e-5, atol=1e-6)
+    for a, b in zip(pl, pt):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert spec_log["hit"] >= 4 and spec_log["miss"] == 0
+    assert any(i.trigger == 1 and i.tens for i in _lazy._SPECS.values())

@@ -109,16 +109,17 @@ class Segment:
     index), < 0 the external input ``~ref`` (an array, or a pullback from an earlier run); None
     for an omitted argument."""
 
-    __slots__ = ("ops", "nodes", "ext", "ext_ids", "outs", "cand", "spec_at", "spec")
+    __slots__ = ("ops", "nodes", "ext", "ext_ids", "ext_src", "outs", "cand", "spec_at", "spec")
 
     def __init__(self, cand=None) -> None:
         self.ops, self.nodes, self.ext, self.ext_ids, self.outs = [], [], [], {}, []
+        self.ext_src = []  # per external input: the Tensor it was read from, or None
         # speculation (see _Speculation): the program this segment is expected to become, after
         # how many ops it is dispatched, and (program, inputs, its future results) once it is
         self.cand, self.spec = cand, None
         self.spec_at = -1 if cand is None else cand.trigger
 
-    def ref(self, a):
+    def ref(self, a, src=None):
         if a is None:
             return None
         if type(a) is Pending:
@@ -129,6 +130,7 @@ class Segment:
         if i is None:
             i = self.ext_ids[id(a)] = len(self.ext)
             self.ext.append(a)
+            self.ext_src.append(src)
         return ~i
 
     def _add(self, fn, refs, avals, kind):
@@ -149,6 +151,7 @@ class Segment:
 
     def _clear(self) -> None:
         self.ops, self.nodes, self.ext, self.ext_ids, self.outs = [], [], [], {}, []
+        self.ext_src = []
         self.spec, self.spec_at = None, -1
 
     def _speculate(self) -> None:
@@ -211,7 +214,7 @@ class Segment:
         if info is None:
             info = _SPECS[prog] = _Speculation(key, prog)
             _bound(_SPECS, 64)
-        info.ran(self.ext, vals)
+        info.ran(self.ext, vals, self.ext_src)
         _STATE["next"] = info if info.trigger > 0 and not info.disabled else None
 
     def _fill(self, outs, alive, keep, nodes, vals, pbs):
@@ -243,16 +246,16 @@ class Segment:
         need = {r for op in tail for r in op[1] if r is not None and 0 <= r < cut}
         head = Segment()
         head.ops, head.nodes = self.ops[:last + 1], self.nodes[:last + 1]
-        head.ext, head.outs = list(self.ext), self.outs[:cut]
+        head.ext, head.ext_src, head.outs = list(self.ext), list(self.ext_src), self.outs[:cut]
         kept = head.run(need)
-        old_ext = self.ext
-        self.ext, self.ext_ids = [], {}
+        old_ext, old_src = self.ext, self.ext_src
+        self.ext, self.ext_ids, self.ext_src = [], {}, []
 
         def remap(r):
             if r is None:
                 return None
             if r < 0:
-                return self.ref(old_ext[~r])
+                return self.ref(old_ext[~r], old_src[~r])
             return self.ref(kept[r]) if r < cut else r - cut
         self.ops = [(fn, tuple(remap(r) for r in refs), n, kind) for fn, refs, n, kind in tail]
         self.nodes = self.nodes[last + 1:]
@@ -300,6 +303,7 @@ class Segment:
             if k is None:
                 k = ~len(self.ext)
                 self.ext.append(node.pullback)
+                self.ext_src.append(None)
             pb_refs.append(k)
         for k in consumed:
             self.nodes[k] = None
@@ -312,37 +316,43 @@ class _Speculation:
     every step, but only runs it when a value is read -- usually at the end of the step -- so the
     step's Python (forward, backward, optimizer update) and the program's XLA run would not
     overlap. From its runs, each input of the program is learned to be either the same array as in
-    the run before (a cached learning-rate scalar, a constant batch), or an output of the run before
-    (the parameters a hand-written update produced), or neither (a new batch, new parameters from
-    another program): ``trigger`` is the number of recorded ops after which a new segment has seen
-    every input of the last kind, and the program is dispatched then (:meth:`Segment._speculate`),
-    the other inputs predicted; XLA runs it on the other core while Python records the rest. The
-    result is used only if the finished segment is this program over exactly the predicted input
-    arrays; two misses in a row turn speculation off for it. Only ids and weak references of
-    arrays are kept, except for the inputs predicted to be the same (those are alive anyway)."""
+    the run before (a cached learning-rate scalar, a constant batch), an output of the run before
+    (the parameters a hand-written update produced), the current array of the same Tensor as in
+    the run before (a parameter that an optimizer step replaced), or none of these (a new batch):
+    ``trigger`` is the number of recorded ops after which a new segment has seen every input of the
+    last kind, and the program is dispatched then (:meth:`Segment._speculate`), the other inputs
+    predicted; XLA runs it on the other core while Python records the rest. The result is used only
+    if the finished segment is this program over exactly the predicted input arrays; two misses in
+    a row turn speculation off for it. Only ids and weak references are kept, except for the
+    inputs predicted to be the same array (those are alive anyway)."""
 
-    __slots__ = ("key", "prog", "first", "trigger", "strikes", "disabled", "ids", "out_ids",
-                 "outs", "same", "fed")
+    __slots__ = ("key", "prog", "first", "trigger", "strikes", "disabled", "ids", "src_ids",
+                 "out_ids", "outs", "same", "fed", "tens")
 
     def __init__(self, key, prog) -> None:
         self.key, self.prog = key, prog
         self.first = _first_refs(key[0])
         self.trigger, self.strikes, self.disabled = 0, 0, False
-        self.ids = self.out_ids = None  # the last run's input ids, {output id: slot}
-        self.outs = ()  # weak references to the last run's outputs
-        self.same, self.fed = {}, {}  # input -> the array / the output slot it is predicted as
+        self.ids = self.src_ids = self.out_ids = None  # last run: input ids, their Tensors' ids,
+        self.outs = ()  # {output id: slot}, weak references to the outputs
+        # input -> the array / the output slot / (a weak reference to) the Tensor it is predicted
+        # to come from
+        self.same, self.fed, self.tens = {}, {}, {}
 
-    def ran(self, ext, vals) -> None:
-        ids, out_ids = self.ids, self.out_ids
-        self.ids = [id(a) for a in ext]
-        self.trigger, self.same, self.fed = 0, {}, {}
+    def ran(self, ext, vals, srcs) -> None:
+        ids, src_ids, out_ids = self.ids, self.src_ids, self.out_ids
+        self.ids, self.src_ids = [id(a) for a in ext], [id(t) for t in srcs]
+        self.trigger, self.same, self.fed, self.tens = 0, {}, {}, {}
         if ids is not None and len(ids) == len(ext):
-            last = -1  # the last input that is neither the same array nor an output of the last run
+            last = -1  # the last input predicted by none of the three
             for i, a in enumerate(ext):
+                t = srcs[i]
                 if id(a) == ids[i]:
                     self.same[i] = a
                 elif id(a) in out_ids:
                     self.fed[i] = out_ids[id(a)]
+                elif (t is not None and id(t) == src_ids[i] and getattr(t, "_base", 0) is None):
+                    self.tens[i] = weakref.ref(t)  # (a parameter an optimizer step replaced)
                 else:
                     last = i
             n = self.first[last] if last >= 0 else 1
@@ -353,14 +363,20 @@ class _Speculation:
 
     def predict(self, ext):
         """The program's inputs: ``ext`` (those recorded so far), then the predicted ones; None if
-        one cannot be predicted (an output of the last run is gone)."""
+        one cannot be predicted (an output of the last run is gone, a Tensor holds no array)."""
         out = list(ext)
         for i in range(len(ext), len(self.ids)):
             a = self.same.get(i)
             if a is None:
-                w = self.outs[self.fed[i]] if i in self.fed else None
-                a = None if w is None else w()
-                if a is None:
+                if i in self.fed:
+                    w = self.outs[self.fed[i]]
+                    a = None if w is None else w()
+                elif i in self.tens:
+                    t = self.tens[i]()
+                    a = None if t is None else t._a
+                    if type(a) is Pending:
+                        a = a.value
+                if type(a) is not _ARRAY:
                     return None
             out.append(a)
         return out
@@ -432,9 +448,10 @@ def flush() -> None:
         seg.run()
 
 
-def record(fn, arrs, grad: bool):
+def record(fn, arrs, grad: bool, srcs=None):
     """Record ``fn(*arrs)`` if its output avals are known and the call qualifies; returns the
-    output (a Pending or a tuple of them) or None (then the caller runs it now, see ``learn``)."""
+    output (a Pending or a tuple of them) or None (then the caller runs it now, see ``learn``).
+    ``srcs[k]``: the Tensor ``arrs[k]`` was read from (speculation predicts it from there)."""
     sig = [fn]
     for a in arrs:
         t = type(a)
@@ -451,11 +468,11 @@ def record(fn, arrs, grad: bool):
     if seg is None:
         seg = _STATE["seg"] = Segment(_STATE["next"])
     refs = []
-    for a in arrs:
+    for k, a in enumerate(arrs):
         if type(a) is Pending and a.seg is seg and a.value is None:
             refs.append(a.slot)  # (Segment.ref's common case, inline: this is the hot path)
         else:
-            refs.append(seg.ref(a))
+            refs.append(seg.ref(a, None if srcs is None else srcs[k]))
     is_tuple, avals = meta
     outs = seg._add(fn, tuple(refs), avals, _GRAD if grad else _PLAIN)
     return tuple(outs) if is_tuple else outs[0]

@@ -239,7 +239,7 @@ def dispatch(entry: OpEntry, targs: tuple, statics: tuple = (), layout=None, inp
         except TypeError:  # an unhashable static (a list): normalise and retry
             return dispatch(entry, targs, _hashable(statics), layout, inplace)
         if _LAZY["on"]:
-            res = _lazy.record(fwd, arrs, True)
+            res = _lazy.record(fwd, arrs, True, targs)
             if res is not None:
                 return _record(entry, key, targs, arrs, diff_idx, res, None, inplace)
             arrs = _lazy.concrete(arrs)
@@ -260,7 +260,7 @@ def dispatch(entry: OpEntry, targs: tuple, statics: tuple = (), layout=None, inp
     except TypeError:
         return dispatch(entry, targs, _hashable(statics), layout, inplace)
     if _LAZY["on"]:
-        res = _lazy.record(f, arrs, False)
+        res = _lazy.record(f, arrs, False, targs)
         if res is not None:
             return _wrap_out(entry, res, targs, statics)
         arrs = _lazy.concrete(arrs)
