@@ -97,11 +97,18 @@ def _calibrate(fn, target_s: float) -> int:
         n *= 4
 
 
-def bench(contenders: dict, *, warmup: int = 8, reps: int = 15, rep_seconds: float = 0.01) -> dict:
+def bench(contenders: dict, *, warmup: int = 8, reps: int = 15, rep_seconds: float = 0.01,
+          per_call: bool = False) -> dict:
     """Median seconds per call of each zero-argument callable in ``contenders`` (each must sync its
     own result, e.g. ``lambda: block(f(x))``). A contender that raises during warm-up is reported
     as the exception instead of a time. Eight warm-up calls: torchlike's deferred eager mode
-    compiles a repeated op sequence at its third sighting, which must not land in calibration."""
+    compiles a repeated op sequence at its third sighting, which must not land in calibration.
+
+    The contenders take turns in ``reps`` rounds of ~``rep_seconds`` each. By default a round
+    gives one sample (its mean per call); ``per_call=True`` times every call and reports the
+    median over all calls -- for calls of a millisecond or more, where the first calls of a round
+    may still share the CPU with the previous contender's threads (torch's OpenMP workers spin
+    after a parallel region, XLA's finish an asynchronous program)."""
     live, out = {}, {}
     for name, fn in contenders.items():
         try:
@@ -117,6 +124,13 @@ def bench(contenders: dict, *, warmup: int = 8, reps: int = 15, rep_seconds: flo
         k = r % len(names) if names else 0
         for name in names[k:] + names[:k]:
             fn, n = live[name]
+            if per_call:
+                out_s = samples[name]
+                for _ in range(n):
+                    t0 = time.perf_counter()
+                    fn()
+                    out_s.append(time.perf_counter() - t0)
+                continue
             t0 = time.perf_counter()
             for _ in range(n):
                 fn()

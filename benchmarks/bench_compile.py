@@ -538,7 +538,7 @@ def run(model: str, batch: int, device: str, reps: int, rep_seconds: float,
             continue
         memory[name] = mem.stop()
         live[name] = (lambda call=call, sync=sync: sync(call()))
-    times = bench(live, warmup=0, reps=reps, rep_seconds=rep_seconds)
+    times = bench(live, warmup=0, reps=reps, rep_seconds=rep_seconds, per_call=True)
     for name, v in times.items():
         if isinstance(v, BaseException):
             _report_failure(model, batch, name, v)

@@ -323,43 +323,52 @@ class _Speculation:
     last kind, and the program is dispatched then (:meth:`Segment._speculate`), the other inputs
     predicted; XLA runs it on the other core while Python records the rest. The result is used only
     if the finished segment is this program over exactly the predicted input arrays; two misses in
-    a row turn speculation off for it. Only ids and weak references are kept, except for the
-    inputs predicted to be the same array (those are alive anyway)."""
+    a row turn speculation off for it. Only weak references are kept, except for the inputs
+    predicted to be the same array (those are alive anyway)."""
 
     __slots__ = ("key", "prog", "first", "trigger", "strikes", "disabled", "ids", "src_ids",
-                 "out_ids", "outs", "same", "fed", "tens")
+                 "outs", "same", "fed", "tens")
 
     def __init__(self, key, prog) -> None:
         self.key, self.prog = key, prog
         self.first = _first_refs(key[0])
         self.trigger, self.strikes, self.disabled = 0, 0, False
-        self.ids = self.src_ids = self.out_ids = None  # last run: input ids, their Tensors' ids,
-        self.outs = ()  # {output id: slot}, weak references to the outputs
+        # the last run: weak references to its inputs, to the Tensors they were read from, to
+        # its outputs
+        self.ids = self.src_ids = None
+        self.outs = ()
         # input -> the array / the output slot / (a weak reference to) the Tensor it is predicted
         # to come from
         self.same, self.fed, self.tens = {}, {}, {}
 
     def ran(self, ext, vals, srcs) -> None:
-        ids, src_ids, out_ids = self.ids, self.src_ids, self.out_ids
-        self.ids, self.src_ids = [id(a) for a in ext], [id(t) for t in srcs]
+        prev, src_ids, outs = self.ids, self.src_ids, self.outs
+        # (weak references, not ids: a freed array's id is soon another array's)
+        self.ids = [_weak(a) for a in ext]
+        self.src_ids = [None if t is None else _weak(t) for t in srcs]
         self.trigger, self.same, self.fed, self.tens = 0, {}, {}, {}
-        if ids is not None and len(ids) == len(ext):
+        if prev is not None and len(prev) == len(ext):
+            out_ids = {}
+            for j, w in enumerate(outs):
+                v = None if w is None else w()
+                if v is not None:
+                    out_ids[id(v)] = j
             last = -1  # the last input predicted by none of the three
             for i, a in enumerate(ext):
-                t = srcs[i]
-                if id(a) == ids[i]:
+                t, w = srcs[i], prev[i]
+                if w is not None and w() is a:
                     self.same[i] = a
                 elif id(a) in out_ids:
                     self.fed[i] = out_ids[id(a)]
-                elif (t is not None and id(t) == src_ids[i] and getattr(t, "_base", 0) is None):
+                elif (t is not None and src_ids[i] is not None and src_ids[i]() is t
+                      and getattr(t, "_base", 0) is None):
                     self.tens[i] = weakref.ref(t)  # (a parameter an optimizer step replaced)
                 else:
                     last = i
             n = self.first[last] if last >= 0 else 1
             if n < len(self.key[0]):  # (dispatching after the last op gains nothing)
                 self.trigger = n
-        self.out_ids = {id(v): j for j, v in enumerate(vals)}
-        self.outs = [weakref.ref(v) if isinstance(v, _ARRAY) else None for v in vals]
+        self.outs = [_weak(v) for v in vals]
 
     def predict(self, ext):
         """The program's inputs: ``ext`` (those recorded so far), then the predicted ones; None if
@@ -388,6 +397,14 @@ class _Speculation:
         self.strikes += 1
         if self.strikes >= 2:
             self.disabled = True
+
+
+def _weak(a):
+    """A weak reference to ``a``, or None where ``a`` takes none."""
+    try:
+        return weakref.ref(a)
+    except TypeError:
+        return None
 
 
 def _first_refs(ops) -> list:
