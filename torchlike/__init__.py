@@ -6,6 +6,10 @@ import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)  # see _dtype.py: the 64-bit policy
 
+from . import _cache  # noqa: E402
+
+_cache.configure()  # JAX's persistent compilation cache, before anything compiles
+
 from . import _dtype  # noqa: E402
 from ._dtype import *  # noqa: E402,F401,F403
 from ._device import device  # noqa: E402
