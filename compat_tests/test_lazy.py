@@ -300,10 +300,10 @@ def test_speculation_with_a_deleted_input(spec_log):
     assert any(i.disabled for i in _lazy._SPECS.values())
 
 
-def test_speculation_predicts_parameters_an_optimizer_replaced(spec_log):
-    """With nn.Module and torch.optim, the parameters the next step reads are the arrays the
-    optimizer's update wrote into the same Tensors: the step's program is predicted from those
-    Tensors and dispatched at its first op; losses and parameters stay torch's."""
+def test_speculation_for_a_module_and_an_optimizer(spec_log):
+    """nn.Module + torch.optim: the optimizer's update is deferred too, so forward, backward and
+    update are one program whose next run is dispatched at the step's first op (every input
+    predicted); losses and parameters stay torch's."""
     _lazy.clear_caches()
 
     def run(lib):
@@ -313,12 +313,12 @@ def test_speculation_predicts_parameters_an_optimizer_replaced(spec_log):
         with lib.no_grad():
             for p in m.parameters():
                 p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32) * 0.3))
-        opt = lib.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+        opt = lib.optim.Adam(m.parameters(), lr=0.01, weight_decay=1e-4)
         x, y = _data(lib)
         losses = []
         for _ in range(16):
             opt.zero_grad()
-            loss = -(m(x).log_softmax(dim=1) * y).sum() / 8
+            loss = lib.nn.functional.cross_entropy(m(x), y.argmax(dim=1))
             loss.backward()
             opt.step()
             losses.append(loss.item())
@@ -328,4 +328,65 @@ def test_speculation_predicts_parameters_an_optimizer_replaced(spec_log):
     for a, b in zip(pl, pt):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert spec_log["hit"] >= 4 and spec_log["miss"] == 0
-    assert any(i.trigger == 1 and i.tens for i in _lazy._SPECS.values())
+    assert any(i.trigger == 1 for i in _lazy._SPECS.values())
+
+
+def test_speculation_predicts_inputs_from_their_tensors(spec_log):
+    """Parameters given new arrays from outside the program each step (here ``.data =`` from
+    numpy) are predicted as the current arrays of the same Tensors."""
+    _lazy.clear_caches()
+    rng = np.random.default_rng(4)
+    noise = [[rng.standard_normal(s).astype(np.float32) * 0.01 for s in ((20, 16), (16,))]
+             for _ in range(16)]
+
+    def run(lib):
+        ps, (x, y) = _params(lib, seed=10), _data(lib)
+        losses = []
+        for i in range(16):
+            with lib.no_grad():
+                for p, n in zip(ps[:2], noise[i]):
+                    p.data = lib.tensor(p.detach().numpy() + n)  # (a concrete new array)
+            w1, b1, w2, b2 = ps
+            z = (x @ w1 + b1).relu() @ w2 + b2
+            loss = -(z.log_softmax(dim=1) * y).sum() / 8
+            loss.backward()
+            with lib.no_grad():
+                for p in ps:
+                    p -= 0.1 * p.grad
+                    p.grad = None
+            losses.append(loss.item())
+        return np.array(losses), [p.detach().numpy() for p in ps]
+    (lt, pt), (ll, pl) = run(torch), run(tl)
+    np.testing.assert_allclose(ll, lt, rtol=1e-5, atol=1e-6)
+    for a, b in zip(pl, pt):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert spec_log["hit"] >= 4 and spec_log["miss"] == 0
+    assert any(i.tens for i in _lazy._SPECS.values())
+
+
+def test_class_target_check_reads_only_the_target(lazy_mode, monkeypatch):
+    """CrossEntropy's class-index check reads a deferred target through ``_lazy.peek``: its own
+    ops only, so the step's segment is not run in the middle of the forward; a bad index still
+    raises torch's IndexError at the loss."""
+    logits_w = tl.randn(6, 4, requires_grad=True)
+    labels = tl.tensor([[0, 1, 2], [3, 0, 1]])
+    runs = []
+    real_run = _lazy.Segment.run
+
+    def counted(self, keep=()):
+        runs.append(len(self.ops))
+        return real_run(self, keep)
+    for i in range(5):
+        if i == 4:
+            monkeypatch.setattr(_lazy.Segment, "run", counted)
+        z = (tl.ones(6, 6) @ logits_w).relu()
+        target = labels.reshape(-1)  # a deferred view of the labels
+        loss = tl.nn.functional.cross_entropy(z, target)
+        assert not runs  # the check did not run the segment
+        loss.backward()
+        loss.item()
+    for _ in range(3):
+        bad = ((labels + 4) % 8).reshape(-1)  # [4, 5, 6, 7, 4, 5]: 4 classes only
+    assert isinstance(bad._a, _lazy.Pending)
+    with pytest.raises(IndexError, match="Target 4 is out of bounds"):
+        tl.nn.functional.cross_entropy(z.detach(), bad)

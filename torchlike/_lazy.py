@@ -47,7 +47,7 @@ import jax.numpy as jnp
 
 from ._device import gpu_devices
 
-__all__ = ["Pending", "enabled", "flush", "set_enabled"]
+__all__ = ["Pending", "enabled", "flush", "peek", "set_enabled"]
 
 MAX_OPS = 512  # a longer segment runs at once (bounds program size and compile time)
 COMPILE_AFTER = 2  # a segment seen this many times before is compiled (XLA: ~0.1-1 s)
@@ -493,6 +493,44 @@ def record(fn, arrs, grad: bool, srcs=None):
     is_tuple, avals = meta
     outs = seg._add(fn, tuple(refs), avals, _GRAD if grad else _PLAIN)
     return tuple(outs) if is_tuple else outs[0]
+
+
+def peek(p, limit: int = 8):
+    """The value of Pending ``p``, computed from just the ops it depends on (each op's own cached
+    function), leaving its segment unrun: a check that must read a small input -- a loss's class
+    targets, reshaped in the step -- then does not run the whole step so far in the middle of it
+    (which would split the step's program in two). Runs the segment instead when more than
+    ``limit`` ops (or a deferred backward) are involved."""
+    if type(p) is not Pending:
+        return p
+    if p.value is not None:
+        return p.value
+    seg = p.seg
+    producer, base = [], 0  # output slot -> (op index, output number)
+    for k, op in enumerate(seg.ops):
+        producer.extend((k, j) for j in range(op[2]))
+        base += op[2]
+    need, stack = set(), [producer[p.slot][0]]
+    while stack:
+        k = stack.pop()
+        if k in need:
+            continue
+        fn, refs, _, kind = seg.ops[k]
+        need.add(k)
+        if kind == _BACKWARD or len(need) > limit:
+            return p.force()
+        stack.extend(producer[r][0] for r in refs if r is not None and r >= 0)
+    vals = {}
+    for k in sorted(need):
+        fn, refs, n, kind = seg.ops[k]
+        args = [None if r is None else (seg.ext[~r] if r < 0 else vals[r]) for r in refs]
+        res = fn(*args)
+        if kind == _GRAD:
+            res = res[0]
+        first = sum(op[2] for op in seg.ops[:k])
+        for j, v in enumerate(res if type(res) is tuple else (res,)):
+            vals[first + j] = v
+    return vals[p.slot]
 
 
 def attach_node(out, node) -> None:

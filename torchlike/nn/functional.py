@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from .. import _creation, _dtype
+from .. import _creation, _dtype, _lazy
 from .._ops._install import check_inplace, inplace_call
 from .._ops._view import assign
 from .._ops.registry import op
@@ -696,10 +696,12 @@ def _check_target(input, target, ignore_index) -> None:
     jitted check and ~100 µs per step for a check fused into the loss (its read waits for the
     forward). Under tracing (``torchlike.compile``) the check is skipped: there are no values.
     """
-    arr = target._arr
+    arr = target._a
     if _is_tracer(arr) or not jnp.issubdtype(arr.dtype, jnp.integer) or input.dim() < 1:
         return
-    h = np.asarray(arr)
+    if target._base is not None and target._vc[0] != target._seen:
+        arr = target._data  # (a view whose base changed since)
+    h = np.asarray(_lazy.peek(arr))  # (a deferred target: its own ops only, see _lazy.peek)
     n = input.shape[1 if input.dim() >= 2 else 0]
     if h.size and (h.min() < 0 or h.max() >= n):
         bad = ((h < 0) | (h >= n)) & (h != ignore_index)

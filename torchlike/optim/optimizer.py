@@ -287,6 +287,53 @@ def _program(cls, static):
     return fn
 
 
+_FLAT: dict = {}
+_HYPER_ARRAYS: dict = {}
+
+
+def _pending_or_array(x):
+    """A Tensor's array without running deferred work (a view's is recomputed); other values as
+    they are."""
+    if not isinstance(x, Tensor):
+        return x
+    return x._a if x._base is None else x._data
+
+
+def _hyper_array(v):
+    """A hyperparameter as a cached weakly typed array (a deferred op takes arrays; the same value
+    gives the same array, which speculation then predicts; see ``_lazy``)."""
+    v = _hyper_value(v)
+    if v is None or isinstance(v, tuple):
+        return v if v is None else tuple(_hyper_array(x) for x in v)
+    a = _HYPER_ARRAYS.get(v)
+    if a is None:
+        if len(_HYPER_ARRAYS) > 4096:
+            _HYPER_ARRAYS.clear()
+        with jax.ensure_compile_time_eval():
+            a = _HYPER_ARRAYS[v] = jnp.asarray(v)  # (weakly typed, as the Python float is)
+    return a
+
+
+def _flat_program(cls, static, treedef):
+    """``_program`` over a flat list of arrays (what a deferred op takes), returning a tuple;
+    ``out[0]`` is the treedef of its ``(new_params, new_states)`` once it has been traced."""
+    key = (cls, static, EXACT, treedef)
+    hit = _FLAT.get(key)
+    if hit is None:
+        prog = _program(cls, static)
+        out_tree = [None]
+
+        def flat(*leaves):
+            hp, params, grads, states = jax.tree_util.tree_unflatten(treedef, leaves)
+            res = prog(hp, params, grads, states)  # (inlined: nothing is donated in a trace)
+            out, out_tree[0] = jax.tree_util.tree_flatten(res)
+            return tuple(out)
+        hit = _FLAT[key] = (jax.jit(flat), out_tree)
+        if len(_FLAT) > 512:
+            _FLAT.clear()
+    return hit
+
+
 def _owned(t: Tensor):
     """``t``'s array, to be donated to the update: a copy when anything besides ``t`` holds it (a
     detached alias, a retained graph, the caller), since donation deletes the buffer."""
@@ -469,22 +516,54 @@ class Optimizer:
         params = [p for p in group["params"] if p._grad is not None]
         if not params:
             return
+        traced = TRACED_HYPER.get(id(group))
+        if traced is None and _lazy.enabled():
+            return self._step_group_deferred(group, params)
         _lazy.flush()  # deferred ops may read the buffers this update donates
         states = []
         for p in params:
-            s = self.state.get(p)
-            if not s:
-                s = self._init_state(p, group)
-                if s:
-                    self.state[p] = s
+            s = self._state_of(p, group)
             states.append({k: _owned(v) if isinstance(v, Tensor) else v for k, v in s.items()}
                           if s else {})
-        hp = TRACED_HYPER.get(id(group))
+        hp = traced
         if hp is None:
             hp = {k: _hyper_value(group[k]) for k in self._hyper}
         fn = _program(type(self), self._static(group))
         new_params, new_states = fn(hp, [_owned(p) for p in params],
                                     [p._grad._data for p in params], states)
+        self._write_back(params, new_params, new_states)
+
+    def _state_of(self, p: Tensor, group: dict[str, Any]) -> dict:
+        s = self.state.get(p)
+        if not s:
+            s = self._init_state(p, group)
+            if s:
+                self.state[p] = s
+        return s or {}
+
+    def _step_group_deferred(self, group: dict[str, Any], params: list) -> None:
+        """The update as one deferred op (see ``_lazy``; CPU only): it joins the step's forward and
+        backward in one XLA program, whose next run speculation can start at the step's first op.
+        Nothing is donated here (a program's inputs stay valid); the arithmetic is the same."""
+        states = [self._state_of(p, group) for p in params]
+        hp = {k: _hyper_array(group[k]) for k in self._hyper}
+        grads = [p._grad for p in params]
+        # the arrays as they are (deferred ones stay deferred), and the Tensor each came from
+        tree = (hp, params, grads, states)
+        with_tensors = jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, Tensor))
+        srcs = [x if isinstance(x, Tensor) else None for x in with_tensors]
+        leaves, treedef = jax.tree_util.tree_flatten(jax.tree_util.tree_map(
+            _pending_or_array, tree, is_leaf=lambda x: isinstance(x, Tensor)))
+        fn, out_tree = _flat_program(type(self), self._static(group), treedef)
+        out = _lazy.record(fn, leaves, False, srcs if len(srcs) == len(leaves) else None)
+        if out is None:
+            arrs = _lazy.concrete(leaves)
+            out = fn(*arrs)
+            _lazy.learn(fn, arrs, out)
+        new_params, new_states = jax.tree_util.tree_unflatten(out_tree[0], list(out))
+        self._write_back(params, new_params, new_states)
+
+    def _write_back(self, params, new_params, new_states) -> None:
         order = self._state_keys
         for p, arr, new in zip(params, new_params, new_states):
             p._set_arr(arr)
