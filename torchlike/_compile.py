@@ -193,7 +193,7 @@ def _new_found() -> dict:
     on the way -- ``values``: ``(where, value)``; ``read``: whether the function's code names it
     (every global and closure value; an object's attribute only if some scanned code names it)."""
     return {"tensors": [], "modules": [], "optimizers": [], "generators": [], "values": [],
-            "read": [], "names": set()}
+            "read": [], "names": set(), "rec": None}
 
 
 def _note(found, where, v, read) -> bool:
@@ -231,10 +231,17 @@ def _scan(obj, found, seen, depth):
         _scan(obj.__func__, found, seen, depth)
         _scan(obj.__self__, found, seen, depth)
     elif isinstance(obj, functools.partial):
+        if found["rec"] is not None:
+            found["rec"].append((_partial_items, obj, _partial_items(obj)))
         for v in (obj.func, *obj.args, *obj.keywords.values()):
             if not _note(found, ("partial argument",), v, True):
                 _scan(v, found, seen, depth)
     elif depth > 0:
+        rec = found["rec"]
+        if rec is not None and not isinstance(obj, (tuple, frozenset)):  # (mutable ones)
+            get = (tuple if isinstance(obj, (list, set)) else _dict_items if isinstance(obj, dict)
+                   else functools.partial(_attr_items, names=found["names"]))
+            rec.append((get, obj, get(obj)))
         if isinstance(obj, (list, tuple, set, frozenset)):
             small = len(obj) <= _MAX_ITEMS and not isinstance(obj, (set, frozenset))
             for i, v in enumerate(obj):
@@ -266,6 +273,8 @@ def _scan_function(fn, found, seen, depth):
     code = fn.__code__
     names = _code_names(code)
     found["names"].update(names)  # (attribute names too: ``self.scale`` names ``scale``)
+    if found["rec"] is not None:
+        found["rec"].append((_fn_bindings, fn, _fn_bindings(fn)))
     g = fn.__globals__
     for n in names:
         if n in g:
@@ -285,6 +294,47 @@ def _scan_function(fn, found, seen, depth):
     for v in (fn.__kwdefaults__ or {}).values():
         if not _note(found, ("default",), v, True):
             _scan(v, found, seen, 2)
+
+
+def _fn_bindings(fn) -> list:
+    """What a function's scan reads: its globals (by the names its code uses; absent ones too),
+    closure cells and defaults."""
+    g = fn.__globals__
+    out = [g.get(n, _MISSING) for n in _code_names(fn.__code__)]
+    for cell in fn.__closure__ or ():
+        try:
+            out.append(cell.cell_contents)
+        except ValueError:
+            out.append(_MISSING)
+    out.append(fn.__defaults__)
+    out.append(fn.__kwdefaults__)
+    return out
+
+
+def _dict_items(d) -> list:
+    return [x for kv in d.items() for x in kv]
+
+
+def _attr_items(obj, names) -> list:
+    """A plain object's attributes as the guard compares them: all but the plain values (numbers,
+    strings) under names the scanned code never uses (``self.global_step += 1`` outside the step
+    does not fail the guard of a step that does not read it)."""
+    return [x for k, v in vars(obj).items() if k in names or type(v) not in _PLAIN_TYPES
+            for x in (k, v)]
+
+
+def _partial_items(p) -> list:
+    return [p.func, *p.args, *_dict_items(p.keywords)]
+
+
+def _bindings_hold(rec) -> bool:
+    """Whether every binding a scan read (see ``_State.bindings``) still holds the same objects:
+    then the scan would find the same state and the same plain values."""
+    for get, obj, then in rec:
+        now = get(obj)
+        if len(now) != len(then) or not all(map(operator.is_, now, then)):
+            return False
+    return True
 
 
 def _read_values(found) -> tuple:
@@ -457,6 +507,7 @@ class _State:
 
     def __init__(self, roots, args_tensors):
         found = self.found = _new_found()
+        found["rec"] = self.bindings = []  # (getter, object, what it read): see _bindings_hold
         self.roots = roots
         seen: set = set()
         for r in roots:
@@ -681,8 +732,8 @@ class _Guard:
     """
 
     __slots__ = ("entry", "state", "structure", "grad_mode", "args", "objs", "static_ids", "found",
-                 "values", "groups", "params", "statics", "opt_states", "dicts", "sizes", "fixed",
-                 "tensors", "arrs", "rgs", "grads", "grad_fns")
+                 "values", "bindings", "groups", "params", "statics", "opt_states", "dicts",
+                 "sizes", "fixed", "tensors", "arrs", "rgs", "grads", "grad_fns")
 
     def __init__(self, entry, state, args):
         self.entry, self.state = entry, state
@@ -691,7 +742,7 @@ class _Guard:
         self.args = [(a._arr.shape, a._arr.dtype) if type(a) is Tensor else a for a in args]
         self.objs = [a for a in args if type(a) is not Tensor]
         self.static_ids = {id(t) for t in state.tensors[state.n_args:state.n_static]}
-        self.found, self.values = state.found_ids, state.values
+        self.found, self.values, self.bindings = state.found_ids, state.values, state.bindings
         opts = state.optimizers
         self.groups = [(opt, list(opt.param_groups)) for opt in opts]
         self.statics = [opt._static(g) for opt in opts for g in opt.param_groups]
@@ -754,11 +805,7 @@ class _Guard:
             x = a._arr
             if _is_tracer(x) or x.shape != want[0] or x.dtype != want[1]:
                 return False
-        found = _new_found()
-        seen: set = set()
-        for root in (fn, *self.objs):
-            _scan(root, found, seen, 2)
-        if not _same(_found_ids(found), self.found) or _read_values(found) != self.values:
+        if not _bindings_hold(self.bindings):  # (the scan would find what it found)
             return False
         for opt, groups in self.groups:
             if not _same(opt.param_groups, groups):

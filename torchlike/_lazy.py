@@ -201,7 +201,7 @@ class Segment:
             self.cand.hit()
             self._after(key, prog, vals)
             return self._fill(outs, alive, keep, nodes, vals, pbs)
-        elif spec is not None:
+        if spec is not None:  # (dispatched, but this segment is another program or inputs)
             self.cand.miss()
         vals, pbs = prog(*self.ext)
         if type(prog) is not types.FunctionType:  # (a compiled program, not op by op)
@@ -506,30 +506,28 @@ def peek(p, limit: int = 8):
     if p.value is not None:
         return p.value
     seg = p.seg
-    producer, base = [], 0  # output slot -> (op index, output number)
+    producer, first = [], []  # output slot -> op index; op index -> its first output slot
     for k, op in enumerate(seg.ops):
-        producer.extend((k, j) for j in range(op[2]))
-        base += op[2]
-    need, stack = set(), [producer[p.slot][0]]
+        first.append(len(producer))
+        producer.extend([k] * op[2])
+    need, stack = set(), [producer[p.slot]]
     while stack:
         k = stack.pop()
         if k in need:
             continue
-        fn, refs, _, kind = seg.ops[k]
+        _, refs, _, kind = seg.ops[k]
         need.add(k)
         if kind == _BACKWARD or len(need) > limit:
             return p.force()
-        stack.extend(producer[r][0] for r in refs if r is not None and r >= 0)
+        stack.extend(producer[r] for r in refs if r is not None and r >= 0)
     vals = {}
     for k in sorted(need):
-        fn, refs, n, kind = seg.ops[k]
-        args = [None if r is None else (seg.ext[~r] if r < 0 else vals[r]) for r in refs]
-        res = fn(*args)
+        fn, refs, _, kind = seg.ops[k]
+        res = fn(*[None if r is None else (seg.ext[~r] if r < 0 else vals[r]) for r in refs])
         if kind == _GRAD:
             res = res[0]
-        first = sum(op[2] for op in seg.ops[:k])
         for j, v in enumerate(res if type(res) is tuple else (res,)):
-            vals[first + j] = v
+            vals[first[k] + j] = v
     return vals[p.slot]
 
 
