@@ -205,9 +205,11 @@ def _note(found, where, v, read) -> bool:
     return True
 
 
-def _scan(obj, found, seen, depth):
+def _scan(obj, found, seen, depth, what=""):
     """Collect Modules, Optimizers, Generators and Tensors reachable from ``obj`` (and the plain
-    values on the way, see :func:`_new_found`)."""
+    values on the way, see :func:`_new_found`). With ``found["rec"]`` a list, also record what was
+    read: ``(getter, object, getter(object), what)`` for every function, partial and mutable
+    container or plain object visited (``what`` names the path, for messages)."""
     if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, bool, type,
                                                           types.ModuleType)):
         return
@@ -217,6 +219,7 @@ def _scan(obj, found, seen, depth):
         # NOTE: torch creates the scale in the first scale() call; created inside a trace it would
         # keep a tracer, so it is created now (same value) and lifted like any other state.
         obj._lazy_init_scale_growth_tracker(obj._device)
+    rec = found["rec"]
     if isinstance(obj, Tensor):
         found["tensors"].append(obj)
     elif isinstance(obj, Module):
@@ -228,35 +231,34 @@ def _scan(obj, found, seen, depth):
     elif isinstance(obj, types.FunctionType):
         _scan_function(obj, found, seen, depth)
     elif isinstance(obj, types.MethodType):
-        _scan(obj.__func__, found, seen, depth)
-        _scan(obj.__self__, found, seen, depth)
+        _scan(obj.__func__, found, seen, depth, what)
+        _scan(obj.__self__, found, seen, depth, what and "self")
     elif isinstance(obj, functools.partial):
-        if found["rec"] is not None:
-            found["rec"].append((_partial_items, obj, _partial_items(obj)))
+        if rec is not None:
+            rec.append((_partial_items, obj, _partial_items(obj), what))
         for v in (obj.func, *obj.args, *obj.keywords.values()):
             if not _note(found, ("partial argument",), v, True):
-                _scan(v, found, seen, depth)
+                _scan(v, found, seen, depth, what)
     elif depth > 0:
-        rec = found["rec"]
         if rec is not None and not isinstance(obj, (tuple, frozenset)):  # (mutable ones)
             get = (tuple if isinstance(obj, (list, set)) else _dict_items if isinstance(obj, dict)
                    else functools.partial(_attr_items, names=found["names"]))
-            rec.append((get, obj, get(obj)))
+            rec.append((get, obj, get(obj), what))
         if isinstance(obj, (list, tuple, set, frozenset)):
             small = len(obj) <= _MAX_ITEMS and not isinstance(obj, (set, frozenset))
             for i, v in enumerate(obj):
                 if not (small and _note(found, (type(obj).__name__, i), v, True)):
-                    _scan(v, found, seen, depth - 1)
+                    _scan(v, found, seen, depth - 1, what and f"{what}[{i}]")
         elif isinstance(obj, dict):
             small = len(obj) <= _MAX_ITEMS
             for k, v in obj.items():
                 if not (small and _note(found, (type(obj).__name__, k), v, True)):
-                    _scan(v, found, seen, depth - 1)
+                    _scan(v, found, seen, depth - 1, what and f"{what}[{k!r}]")
         elif hasattr(obj, "__dict__"):  # a plain object: a trainer, a scheduler, ...
             names = found["names"]
             for k, v in vars(obj).items():
                 if not _note(found, (type(obj).__name__, k), v, k in names):
-                    _scan(v, found, seen, depth - 1)
+                    _scan(v, found, seen, depth - 1, what and f"{what}.{k}")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -273,27 +275,28 @@ def _scan_function(fn, found, seen, depth):
     code = fn.__code__
     names = _code_names(code)
     found["names"].update(names)  # (attribute names too: ``self.scale`` names ``scale``)
-    if found["rec"] is not None:
-        found["rec"].append((_fn_bindings, fn, _fn_bindings(fn)))
+    rec = found["rec"]
+    if rec is not None:
+        rec.append((_fn_bindings, fn, _fn_bindings(fn), ""))
     g = fn.__globals__
     for n in names:
         if n in g:
             v = g[n]
             if not _note(found, ("global", n), v, True):
-                _scan(v, found, seen, 2)
+                _scan(v, found, seen, 2, rec is not None and f"global `{n}`" or "")
     for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
         try:
             v = cell.cell_contents
         except ValueError:  # an empty cell
             continue
         if not _note(found, ("closure", name), v, True):
-            _scan(v, found, seen, 2)
+            _scan(v, found, seen, 2, rec is not None and f"closure variable `{name}`" or "")
     for v in fn.__defaults__ or ():
         if not _note(found, ("default",), v, True):
-            _scan(v, found, seen, 2)
+            _scan(v, found, seen, 2, rec is not None and "a default argument" or "")
     for v in (fn.__kwdefaults__ or {}).values():
         if not _note(found, ("default",), v, True):
-            _scan(v, found, seen, 2)
+            _scan(v, found, seen, 2, rec is not None and "a default argument" or "")
 
 
 def _fn_bindings(fn) -> list:
@@ -330,7 +333,7 @@ def _partial_items(p) -> list:
 def _bindings_hold(rec) -> bool:
     """Whether every binding a scan read (see ``_State.bindings``) still holds the same objects:
     then the scan would find the same state and the same plain values."""
-    for get, obj, then in rec:
+    for get, obj, then, _ in rec:
         now = get(obj)
         if len(now) != len(then) or not all(map(operator.is_, now, then)):
             return False
@@ -354,28 +357,48 @@ class _PythonSideEffect(RuntimeError):
 
 
 class _Snapshot:
-    """The Python state a step can reach (the globals and closure variables its code names, the
-    lists, dicts and plain objects under them, the modules' plain attributes), described before its
-    trace. A compiled call replays only the traced tensor program, so a step that changes Python
-    state -- a counter, a list it appends to, an attribute it sets -- would do it once per
-    compilation instead of once per call: :meth:`check` finds such a change after the trace (a
-    fresh description differs), puts the state back from shallow copies and raises
-    :class:`_PythonSideEffect` (a graph break). Only values reachable after the trace count: a
-    dict the step fills and then replaces by a new empty one (GradScaler.update) is no change."""
+    """The Python state a step can reach, described before its trace from what the state discovery
+    read (``_State.bindings``: the globals and closure variables its code names, the lists, dicts
+    and plain objects under them) and the modules' plain attributes. A compiled call replays only
+    the traced tensor program, so a step that changes Python state -- a counter, a list it appends
+    to, an attribute it sets -- would do it once per compilation instead of once per call:
+    :meth:`check` scans again after the trace, and where a description differs it puts the state
+    back and raises :class:`_PythonSideEffect` (a graph break). Descriptions compare contents, and
+    only what is reachable after the trace counts: a dict the step fills and then replaces by a
+    new empty one (GradScaler.update) is no change."""
 
-    def __init__(self, roots, modules, labels=None) -> None:
-        self.roots, self.modules, self.labels = roots, modules, labels or {}
-        self.copies = []  # (kind, container, key, shallow copy): what restore() puts back
-        self.prints = []  # (where, description): what check() compares
+    def __init__(self, state, labels) -> None:
+        self.state, self.labels = state, labels
         self.keep = []  # (objects described by id stay alive, so ids stay unique)
-        seen: set = set()
-        for r in roots:
-            self._walk(r, self.labels.get(id(r), "an argument"), seen, 2)
-        for m in modules:
-            attrs = {k: v for k, v in m.__dict__.items() if k not in _REGISTRIES}
-            self.copies.append(("module", m, None, attrs))
-            for k, v in attrs.items():
-                self.prints.append((f"{type(m).__name__}.{k}", self._describe(v)))
+        self.records = state.bindings
+        self.prints = self._prints(self.records)
+        self.module_attrs = [(m, {k: v for k, v in m.__dict__.items() if k not in _REGISTRIES})
+                             for m in state.modules]
+
+    def _prints(self, records) -> list:
+        """``[(where, description)]`` of everything the records read, then the modules'
+        attributes."""
+        out, describe = [], self._describe
+        for get, obj, then, what in records:
+            if get is _fn_bindings:
+                names = _code_names(obj.__code__)
+                labels = [f"global `{n}`" for n in names] + [
+                    f"closure variable `{n}`" for n in obj.__code__.co_freevars]
+                for where, v in zip(labels, then):
+                    if v is not _MISSING and not isinstance(v, (type, types.ModuleType)):
+                        out.append((where, describe(v)))
+            elif get is _dict_items or isinstance(get, functools.partial):
+                attrs = get is not _dict_items
+                for k, v in zip(then[::2], then[1::2]):
+                    out.append((f"{what}.{k}" if attrs else f"{what}[{k!r}]", describe(v)))
+                out.append((what, ("keys", tuple(then[::2]))))
+            elif get is tuple:
+                out.append((what, (type(obj).__name__, len(then))))
+                out.extend((f"{what}[{i}]", describe(v)) for i, v in enumerate(then))
+        for m in self.state.modules:
+            out.extend((f"{type(m).__name__}.{k}", describe(v)) for k, v in m.__dict__.items()
+                       if k not in _REGISTRIES)
+        return out
 
     def _describe(self, v):
         t = type(v)
@@ -393,82 +416,56 @@ class _Snapshot:
             return ("id", id(v))
         return ("object", t, tuple(vars(v)))
 
-    def _walk(self, obj, what, seen, depth) -> None:
-        if id(obj) in seen or type(obj) in _PLAIN_TYPES or isinstance(
-                obj, (type, types.ModuleType, Tensor, Module, Generator, _scan_types()[1])):
-            return
-        seen.add(id(obj))
-        prints, copies = self.prints, self.copies
-        if isinstance(obj, types.FunctionType):
-            g = obj.__globals__
-            for n in _code_names(obj.__code__):
-                v = g.get(n, _MISSING)
-                if v is _MISSING or isinstance(v, (type, types.ModuleType)):
-                    continue
-                copies.append(("global", g, n, v))
-                prints.append((f"global `{n}`", self._describe(v)))
-                self._walk(v, f"global `{n}`", seen, 2)
-            code = obj.__code__
-            for name, cell in zip(code.co_freevars, obj.__closure__ or ()):
-                try:
-                    v = cell.cell_contents
-                except ValueError:
-                    continue
-                copies.append(("cell", cell, None, v))
-                prints.append((f"closure variable `{name}`", self._describe(v)))
-                self._walk(v, f"closure variable `{name}`", seen, 2)
-        elif isinstance(obj, types.MethodType):
-            self._walk(obj.__func__, what, seen, depth)
-            self._walk(obj.__self__, "self", seen, depth)
-        elif isinstance(obj, functools.partial):
-            for v in (obj.func, *obj.args, *obj.keywords.values()):
-                self._walk(v, what, seen, depth)
-        elif depth > 0:
-            if isinstance(obj, list):
-                copies.append(("list", obj, None, list(obj)))
-                for i, v in enumerate(obj):
-                    prints.append((f"{what}[{i}]", self._describe(v)))
-                    self._walk(v, f"{what}[{i}]", seen, depth - 1)
-            elif isinstance(obj, (tuple, set, frozenset)):
-                for v in obj:
-                    self._walk(v, what, seen, depth - 1)
-            elif isinstance(obj, dict):
-                copies.append(("dict", obj, None, dict(obj)))
-                for k, v in obj.items():
-                    prints.append((f"{what}[{k!r}]", self._describe(v)))
-                    self._walk(v, f"{what}[{k!r}]", seen, depth - 1)
-            elif hasattr(obj, "__dict__"):
-                copies.append(("attrs", obj, None, dict(vars(obj))))
-                for k, v in vars(obj).items():
-                    prints.append((f"{what}.{k}", self._describe(v)))
-                    self._walk(v, f"{what}.{k}", seen, depth - 1)
-
     def check(self) -> None:
-        after = _Snapshot(self.roots, self.modules, self.labels)
-        if after.prints == self.prints:
+        found = _new_found()
+        found["rec"] = after = []
+        seen: set = set()
+        for r in self.state.roots:
+            _scan(r, found, seen, 2, self.labels.get(id(r), "an argument"))
+        prints = self._prints(after)
+        if prints == self.prints:
             return
-        for kind, c, key, old in reversed(self.copies):
-            if kind == "global":
-                c[key] = old
-            elif kind == "cell":
-                c.cell_contents = old
-            elif kind == "list":
-                c[:] = old
-            elif kind == "dict":
-                c.clear()
-                c.update(old)
-            else:
-                d = c.__dict__
-                for k in [k for k in d if k not in old and k not in _REGISTRIES]:
-                    del d[k]
-                d.update(old)
-        before, now = dict(self.prints), dict(after.prints)
+        self._restore()
+        before, now = dict(self.prints), dict(prints)
         where = next((w for w, d in self.prints if now.get(w, _MISSING) != d),
-                     next((w for w, _ in after.prints if w not in before), "?"))
+                     next((w for w, _ in prints if w not in before), "?"))
         raise _PythonSideEffect(
             f"the step changes Python state ({where}: {_show(before.get(where))} -> "
             f"{_show(now.get(where))}), which a compiled call would not repeat: keep such "
             f"updates outside the compiled function, or make them tensor operations")
+
+    def _restore(self) -> None:
+        """Put back what the records read (the contents before the trace)."""
+        for get, obj, then, _ in reversed(self.records):
+            if get is _fn_bindings:
+                g, names = obj.__globals__, _code_names(obj.__code__)
+                for n, v in zip(names, then):
+                    if v is _MISSING:
+                        g.pop(n, None)
+                    else:
+                        g[n] = v
+                for cell, v in zip(obj.__closure__ or (), then[len(names):]):
+                    if v is not _MISSING:
+                        cell.cell_contents = v
+            elif get is tuple:
+                if isinstance(obj, list):
+                    obj[:] = then
+                else:
+                    obj.clear()
+                    obj.update(then)
+            elif get is _dict_items or isinstance(get, functools.partial):
+                old = dict(zip(then[::2], then[1::2]))
+                d = obj if get is _dict_items else vars(obj)
+                names = None if get is _dict_items else get.keywords["names"]
+                for k in [k for k in d if k not in old and (
+                        names is None or k in names or type(d[k]) not in _PLAIN_TYPES)]:
+                    del d[k]
+                d.update(old)
+        for m, old in self.module_attrs:
+            d = m.__dict__
+            for k in [k for k in d if k not in old and k not in _REGISTRIES]:
+                del d[k]
+            d.update(old)
 
 
 def _show(d) -> str:
@@ -484,6 +481,13 @@ def _show(d) -> str:
     if d[0] == "object":
         return f"a {d[1].__name__}"
     return "an object" if d[0] == "id" else f"a {d[0].__name__} of {d[1]}"
+
+
+def _arg_labels(fn, args) -> dict:
+    """{id(argument): "argument `name`"}, to name a changed argument in a message."""
+    code = getattr(fn, "__code__", None)
+    params = code.co_varnames[:code.co_argcount] if code is not None else ()
+    return {id(a): f"argument `{n}`" for n, a in zip(params, args)}
 
 
 def _submodules(roots) -> list:
@@ -505,13 +509,14 @@ def _submodules(roots) -> list:
 class _State:
     """The lifted state of one call: objects, the tensors whose arrays are inputs, signatures."""
 
-    def __init__(self, roots, args_tensors):
+    def __init__(self, roots, args_tensors, labels=None):
         found = self.found = _new_found()
-        found["rec"] = self.bindings = []  # (getter, object, what it read): see _bindings_hold
-        self.roots = roots
+        # (getter, object, what it read, path): see _bindings_hold and _Snapshot
+        found["rec"] = self.bindings = []
+        self.roots, self.labels = roots, labels or {}
         seen: set = set()
         for r in roots:
-            _scan(r, found, seen, 2)
+            _scan(r, found, seen, 2, self.labels.get(id(r), "an argument"))
         self.found_ids = _found_ids(found)
         self.values = _read_values(found)
         if default_generator not in found["generators"]:
@@ -892,7 +897,7 @@ class _CompiledFunction:
         arg_tensors = [v for v in leaves if isinstance(v, Tensor)]
         raw = [v for v in leaves if isinstance(v, jax.Array)]  # inputs too, not constants
         others = [v for v in leaves if not isinstance(v, (Tensor, jax.Array))]
-        state = _State([fn, *others], arg_tensors)
+        state = _State([fn, *others], arg_tensors, _arg_labels(fn, args))
         arg_sig = _arg_signature(leaves)
         key = (arg_sig, GRAD_MODE.enabled, *state.signature())
         entry = self._cache.get(key)
@@ -930,7 +935,7 @@ class _CompiledFunction:
         if not entry.steady and not kwargs:
             # Does the state the call left behind have this call's signature? (Not after the
             # first call, which creates the grads and the optimizer state.)
-            after = _State([fn, *others], arg_tensors)
+            after = _State([fn, *others], arg_tensors, state.labels)
             if (arg_sig, GRAD_MODE.enabled, *after.signature()) == key:
                 entry.steady = True
                 self._guard = _Guard.build(entry, after, args)
@@ -986,10 +991,7 @@ class _CompiledFunction:
                 args, kwargs = jax.tree_util.tree_unflatten(treedef, [
                     next(it) if isinstance(v, jax.Array) else v for v in leaves])
             from .optim import optimizer as _optim
-            code = getattr(self._fn, "__code__", None)
-            params = code.co_varnames[:code.co_argcount] if code is not None else ()
-            snapshot = _Snapshot(state.roots, state.modules,
-                                 {id(a): f"argument `{n}`" for n, a in zip(params, args)})
+            snapshot = _Snapshot(state, state.labels)
             swap = _Swap(state)
             grads_before = [h._grad for h in state.holders]
             opt_before = [{p: dict(s) for p, s in opt.state.items()} for opt in state.optimizers]
