@@ -333,11 +333,7 @@ def _partial_items(p) -> list:
 def _bindings_hold(rec) -> bool:
     """Whether every binding a scan read (see ``_State.bindings``) still holds the same objects:
     then the scan would find the same state and the same plain values."""
-    for get, obj, then, _ in rec:
-        now = get(obj)
-        if len(now) != len(then) or not all(map(operator.is_, now, then)):
-            return False
-    return True
+    return all(_same(get(obj), then) for get, obj, then, _ in rec)
 
 
 def _read_values(found) -> tuple:
@@ -510,14 +506,13 @@ class _State:
     """The lifted state of one call: objects, the tensors whose arrays are inputs, signatures."""
 
     def __init__(self, roots, args_tensors, labels=None):
-        found = self.found = _new_found()
+        found = _new_found()
         # (getter, object, what it read, path): see _bindings_hold and _Snapshot
         found["rec"] = self.bindings = []
         self.roots, self.labels = roots, labels or {}
         seen: set = set()
         for r in roots:
             _scan(r, found, seen, 2, self.labels.get(id(r), "an argument"))
-        self.found_ids = _found_ids(found)
         self.values = _read_values(found)
         if default_generator not in found["generators"]:
             found["generators"].insert(0, default_generator)
@@ -736,9 +731,9 @@ class _Guard:
     call.)
     """
 
-    __slots__ = ("entry", "state", "structure", "grad_mode", "args", "objs", "static_ids", "found",
-                 "values", "bindings", "groups", "params", "statics", "opt_states", "dicts",
-                 "sizes", "fixed", "tensors", "arrs", "rgs", "grads", "grad_fns")
+    __slots__ = ("entry", "state", "structure", "grad_mode", "args", "objs", "static_ids",
+                 "bindings", "groups", "params", "statics", "opt_states", "dicts", "sizes", "fixed",
+                 "tensors", "arrs", "rgs", "grads", "grad_fns")
 
     def __init__(self, entry, state, args):
         self.entry, self.state = entry, state
@@ -747,7 +742,7 @@ class _Guard:
         self.args = [(a._arr.shape, a._arr.dtype) if type(a) is Tensor else a for a in args]
         self.objs = [a for a in args if type(a) is not Tensor]
         self.static_ids = {id(t) for t in state.tensors[state.n_args:state.n_static]}
-        self.found, self.values, self.bindings = state.found_ids, state.values, state.bindings
+        self.bindings = state.bindings
         opts = state.optimizers
         self.groups = [(opt, list(opt.param_groups)) for opt in opts]
         self.statics = [opt._static(g) for opt in opts for g in opt.param_groups]
@@ -858,10 +853,6 @@ def _same_value(a, b) -> bool:
 def _same(xs, ys) -> bool:
     """Whether two sequences hold the same objects (Tensor ``==`` compares values)."""
     return len(xs) == len(ys) and all(map(operator.is_, xs, ys))
-
-
-def _found_ids(found) -> list:
-    return [*found["modules"], *found["optimizers"], *found["generators"], *found["tensors"]]
 
 
 class _CompiledFunction:
