@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import sys
 import warnings
 from collections import OrderedDict, defaultdict
@@ -305,12 +306,13 @@ def _hyper_array(v):
     v = _hyper_value(v)
     if v is None or isinstance(v, tuple):
         return v if v is None else tuple(_hyper_array(x) for x in v)
-    a = _HYPER_ARRAYS.get(v)
+    key = (v, math.copysign(1.0, v))  # (-0.0 == 0.0 as a dict key)
+    a = _HYPER_ARRAYS.get(key)
     if a is None:
         if len(_HYPER_ARRAYS) > 4096:
             _HYPER_ARRAYS.clear()
         with jax.ensure_compile_time_eval():
-            a = _HYPER_ARRAYS[v] = jnp.asarray(v)  # (weakly typed, as the Python float is)
+            a = _HYPER_ARRAYS[key] = jnp.asarray(v)  # (weakly typed, as the Python float is)
     return a
 
 
