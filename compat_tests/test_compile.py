@@ -125,6 +125,22 @@ def test_scheduler_changes_lr_without_recompiling():
     assert step.compile_count == 2
 
 
+def test_tensor_lr_changed_in_place_by_a_scheduler():
+    """A Tensor lr is updated in place (``fill_``) by schedulers: the same object with a new
+    value. The compiled step must see each new value (the cached hyperparameter arrays are
+    reused only for unchanged immutable floats), without recompiling."""
+    batches = _batches(8)
+    sched = lambda o: optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.1)  # noqa: E731
+    (le, pe, _, _, _), (lc, pc, step, opt, _) = _twin_runs(
+        lambda ps: optim.Adam(ps, lr=torchlike.tensor(0.01)), False, batches, sched)
+    assert isinstance(opt.param_groups[0]["lr"], torchlike.Tensor)
+    assert float(opt.param_groups[0]["lr"]) == pytest.approx(1e-6)
+    np.testing.assert_allclose(lc, le, rtol=1e-6, atol=1e-6)
+    for a, b in zip(pc, pe):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert step.compile_count == 2
+
+
 def test_hand_edited_lr_takes_effect():
     torchlike.manual_seed(0)
     model = nn.Linear(4, 1)

@@ -38,6 +38,7 @@ program, so such a step would do it once per compilation; the trace detects the 
 
 from __future__ import annotations
 
+import dis
 import functools
 import operator
 import os
@@ -271,15 +272,34 @@ def _code_names(code) -> tuple:
     return tuple(out)
 
 
+_GLOBAL_OPS = frozenset(("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME"))
+_GLOBALS: dict = {}  # id(code) -> (code, its global names): a code object's hash is not cached
+
+
+def _global_names(code) -> tuple:
+    """The names ``code`` (and the code nested in it) reads or writes as globals, in a fixed
+    order (``LOAD_NAME``: a class body nested in the function looks names up in the globals)."""
+    hit = _GLOBALS.get(id(code))
+    if hit is not None and hit[0] is code:
+        return hit[1]
+    out = dict.fromkeys(i.argval for i in dis.get_instructions(code) if i.opname in _GLOBAL_OPS)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            out.update(dict.fromkeys(_global_names(c)))
+    if len(_GLOBALS) > 4096:
+        _GLOBALS.clear()
+    _GLOBALS[id(code)] = (code, tuple(out))
+    return tuple(out)
+
+
 def _scan_function(fn, found, seen, depth):
     code = fn.__code__
-    names = _code_names(code)
-    found["names"].update(names)  # (attribute names too: ``self.scale`` names ``scale``)
+    found["names"].update(_code_names(code))  # (attribute names: ``self.scale`` names ``scale``)
     rec = found["rec"]
     if rec is not None:
         rec.append((_fn_bindings, fn, _fn_bindings(fn), ""))
     g = fn.__globals__
-    for n in names:
+    for n in _global_names(code):
         if n in g:
             v = g[n]
             if not _note(found, ("global", n), v, True):
@@ -301,9 +321,9 @@ def _scan_function(fn, found, seen, depth):
 
 def _fn_bindings(fn) -> list:
     """What a function's scan reads: its globals (by the names its code uses; absent ones too),
-    closure cells and defaults."""
-    g = fn.__globals__
-    out = [g.get(n, _MISSING) for n in _code_names(fn.__code__)]
+    closure cells, defaults and its code object."""
+    g, code = fn.__globals__, fn.__code__
+    out = [g.get(n, _MISSING) for n in _global_names(code)]
     for cell in fn.__closure__ or ():
         try:
             out.append(cell.cell_contents)
@@ -311,6 +331,7 @@ def _fn_bindings(fn) -> list:
             out.append(_MISSING)
     out.append(fn.__defaults__)
     out.append(fn.__kwdefaults__)
+    out.append(code)
     return out
 
 
@@ -377,7 +398,7 @@ class _Snapshot:
         out, describe = [], self._describe
         for get, obj, then, what in records:
             if get is _fn_bindings:
-                names = _code_names(obj.__code__)
+                names = _global_names(obj.__code__)
                 labels = [f"global `{n}`" for n in names] + [
                     f"closure variable `{n}`" for n in obj.__code__.co_freevars]
                 for where, v in zip(labels, then):
@@ -434,7 +455,7 @@ class _Snapshot:
         """Put back what the records read (the contents before the trace)."""
         for get, obj, then, _ in reversed(self.records):
             if get is _fn_bindings:
-                g, names = obj.__globals__, _code_names(obj.__code__)
+                g, names = obj.__globals__, _global_names(obj.__code__)
                 for n, v in zip(names, then):
                     if v is _MISSING:
                         g.pop(n, None)
@@ -643,6 +664,10 @@ def _is_leaf(x):
 
 def _donatable(arrs):
     """The state arrays, each copied if anything else holds it (donation deletes the buffer)."""
+    # NOTE: 3 references through map = the Tensor, the list and getrefcount's argument (the usual
+    # case, checked in C: this runs before every compiled call).
+    if max(map(sys.getrefcount, arrs), default=0) <= 3:
+        return arrs
     out = []
     for a in arrs:
         # NOTE: 4 references = the Tensor, the list, the loop variable and getrefcount's argument.
@@ -834,6 +859,11 @@ _get_grad = operator.attrgetter("_grad")
 _get_grad_fn = operator.attrgetter("grad_fn")
 
 
+def _immutable_hyper(v) -> bool:
+    t = type(v)
+    return t is float or t is int or (t is tuple and all(type(x) in (float, int) for x in v))
+
+
 def _size(d) -> int:
     return 0 if d is None else len(d)
 
@@ -958,8 +988,11 @@ class _CompiledFunction:
     def _hyper_arrays(self, state, arrs):
         """The hyperparameters as arrays on the state's device, remade only when a value changed
         (Python floats would be converted, and on a GPU copied to it, on every call)."""
-        values = state.hyper()
+        raw = [g[k] for opt in state.optimizers for g in opt.param_groups for k in opt._hyper]
         cached = self._hyper
+        if cached is not None and cached[2] is not None and _same(raw, cached[2]):
+            return cached[1]  # the very same floats and tuples (immutable) as last time
+        values = state.hyper()
         if cached is None or cached[0] != values:
             like = arrs[0] if arrs and isinstance(arrs[0], jax.Array) else None
             # NOTE: jnp.asarray of a Python float is weakly typed, as the float itself would be
@@ -967,9 +1000,11 @@ class _CompiledFunction:
             # move only off JAX's default device: committed inputs make committed outputs (the
             # generator key among them), and eager programs fed a committed key would compile
             # again.
-            cached = self._hyper = (values, jax.tree_util.tree_map(
+            cached = (values, jax.tree_util.tree_map(
                 lambda v: jnp.asarray(v) if like is None else place_like(jnp.asarray(v), like),
                 values))
+        # (a Tensor lr is updated in place by schedulers: only immutable values skip the check)
+        self._hyper = (*cached[:2], raw if all(map(_immutable_hyper, raw)) else None)
         return cached[1]
 
     def _build(self):
