@@ -3,7 +3,9 @@
 # torchlike's GPU tests, a CPU subset of the suite under that machine's JAX/torch versions, and
 # (with --bench) the training-step benchmark on the GPU. Logs go to $OUT (or ./gpu_check_out).
 #     bash benchmarks/gpu_check.sh [--tests-only | --bench-only | --gpu-tests]
-# (--gpu-tests: the GPU tests and the benchmark, without the CPU subset)
+# (--gpu-tests: the GPU tests and the benchmark, without the CPU subset). BENCH_MODELS picks the
+# models (default: mlp cnn lstm transformer), BENCH_TIMEOUT (120 s) limits each, and
+# BENCH_TIMEOUT_<model> one of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu_check_out}
@@ -26,8 +28,10 @@ if [ "$mode" != "--bench-only" ]; then
 fi
 if [ "$mode" != "--tests-only" ]; then
   # one model per process, so that a time limit loses one model at most
-  for m in mlp cnn transformer lstm; do
-    timeout "${BENCH_TIMEOUT:-120}" $PY benchmarks/bench_compile.py --device cuda --model $m \
+  for m in ${BENCH_MODELS:-mlp cnn lstm transformer}; do
+    limit=BENCH_TIMEOUT_$m
+    timeout "${!limit:-${BENCH_TIMEOUT:-120}}" $PY benchmarks/bench_compile.py --device cuda \
+      --model $m
       --quick --json 2>&1 | tee -a "$OUT/bench_cuda.log"
     cp benchmarks/results/bench_compile_cuda.json "$OUT/bench_cuda_$m.json" 2>/dev/null || true
   done
