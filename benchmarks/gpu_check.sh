@@ -31,8 +31,7 @@ if [ "$mode" != "--tests-only" ]; then
   for m in ${BENCH_MODELS:-mlp cnn lstm transformer}; do
     limit=BENCH_TIMEOUT_$m
     timeout "${!limit:-${BENCH_TIMEOUT:-120}}" $PY benchmarks/bench_compile.py --device cuda \
-      --model $m
-      --quick --json 2>&1 | tee -a "$OUT/bench_cuda.log"
+      --model $m --quick --json 2>&1 | tee -a "$OUT/bench_cuda.log"
     cp benchmarks/results/bench_compile_cuda.json "$OUT/bench_cuda_$m.json" 2>/dev/null || true
   done
 fi
