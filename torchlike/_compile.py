@@ -969,7 +969,9 @@ class _CompiledFunction:
         were keyword arguments; ``guard``: the one that held for this call, advanced rather than
         rebuilt)."""
         n = state.n_args
-        state.tensors = tensors
+        # (the previous list is freed after the dispatch: freeing it touches every tensor, which
+        # the XLA run has just pushed out of the CPU's caches)
+        previous, state.tensors = state.tensors, tensors
         if guard is None:
             arrs = [t._data for t in tensors[n:]]
         else:  # the guard checked that these are the tensors' arrays (and it lets them go)
@@ -977,6 +979,7 @@ class _CompiledFunction:
         inputs = (_donatable(arrs) if self._donate else arrs, [g._key for g in state.generators],
                   [t._data for t in tensors[:n]], self._hyper_arrays(state, arrs), raw or [])
         out = entry.fn(*inputs)  # (the first call traces: that sets entry.meta)
+        del previous
         result = _write_back(state, entry.meta, out)
         if guard is not None:
             guard.advance(state)
