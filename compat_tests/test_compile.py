@@ -364,6 +364,56 @@ def test_returns_and_arguments():
     assert f.compile_count == 3
 
 
+def test_grads_dropped_by_zero_grad_are_kept_and_not_outputs(monkeypatch):
+    """The .grads are inputs but not donated: a step whose zero_grad() drops them leaves the old
+    Tensors as they were (a reference taken before the step still reads the old gradient, as in
+    torch) and sends nothing for them out of the program; a step that accumulates into them (no
+    zero_grad) writes the sums back. Both follow eager."""
+    def run(compiled, zero):
+        torchlike.manual_seed(0)
+        m = nn.Linear(4, 3)
+        opt = optim.SGD(m.parameters(), lr=0.1)
+
+        def step(x, y):
+            if zero:
+                opt.zero_grad()
+            loss = nn.functional.mse_loss(m(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        if compiled:
+            step = torchlike.compile(step)
+        held, out = [], []
+        for i in range(5):
+            x = torchlike.full((2, 4), float(i + 1))
+            held.append(m.weight.grad)
+            out.append((step(x, torchlike.zeros(2, 3)).item(), m.weight.grad.numpy().copy()))
+        return held, out, step
+    from torchlike import _compile
+    sent = []  # per compiled call: what the program sent out for the state's .grads
+    real = _compile._write_back
+
+    def spy(state, meta, out):
+        sent.append([a is not None for a in out[0][state.n_static:state.n_grads]])
+        return real(state, meta, out)
+    monkeypatch.setattr(_compile, "_write_back", spy)
+    for zero in (True, False):
+        held_e, out_e, _ = run(False, zero)
+        sent.clear()
+        held_c, out_c, step = run(True, zero)
+        # (no .grads at the first call; then two, both dropped, or both accumulated into)
+        assert sent == [[]] + [[not zero] * 2] * 4
+        for (le, ge), (lc, gc) in zip(out_e, out_c):
+            np.testing.assert_allclose(lc, le, rtol=1e-6)
+            np.testing.assert_allclose(gc, ge, rtol=1e-6)
+        # a .grad held from before a step keeps that step's input values
+        for he, hc in zip(held_e[1:], held_c[1:]):
+            assert (he is None) == (hc is None)
+            np.testing.assert_allclose(hc.numpy(), he.numpy(), rtol=1e-6)
+        assert (held_c[3] is held_c[4]) == (not zero)  # torch: zero_grad makes new .grads
+        assert step.compile_count == 2 and step._guard is not None
+
+
 def test_in_place_argument_update_and_version():
     @torchlike.compile
     def f(x):

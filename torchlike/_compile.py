@@ -575,6 +575,7 @@ class _State:
         tensors = self.tensors
         holders = self.holders = [t for t in tensors if t._rg or t._grad is not None]
         dups = self._add(tensors, [t._grad for t in holders])
+        self.n_grads = len(tensors)  # (tensors[n_static:n_grads]: the .grads, not donated)
         for opt in self.optimizers:
             for group in opt.param_groups:
                 for p in group["params"]:
@@ -976,8 +977,15 @@ class _CompiledFunction:
             arrs = [t._data for t in tensors[n:]]
         else:  # the guard checked that these are the tensors' arrays (and it lets them go)
             arrs, guard.arrs = guard.arrs, None
+        # The .grads are not donated: a step that drops them (zero_grad) leaves them unread and
+        # unchanged, and they then stay what they were, in no output (see _collect).
+        g0, g1 = state.n_static - n, state.n_grads - n
+        grads = []
+        if g0 != g1:
+            grads, arrs = arrs[g0:g1], arrs[:g0] + arrs[g1:]
         inputs = (_donatable(arrs) if self._donate else arrs, [g._key for g in state.generators],
-                  [t._data for t in tensors[:n]], self._hyper_arrays(state, arrs), raw or [])
+                  [t._data for t in tensors[:n]], self._hyper_arrays(state, arrs), raw or [],
+                  grads)
         out = entry.fn(*inputs)  # (the first call traces: that sets entry.meta)
         del previous
         result = _write_back(state, entry.meta, out)
@@ -1011,7 +1019,7 @@ class _CompiledFunction:
         return cached[1]
 
     def _build(self):
-        def run(state_arrs, keys, arg_arrs, hyper, raw):
+        def run(state_arrs, keys, arg_arrs, hyper, raw, grad_arrs):
             self.compile_count += 1
             state, args, kwargs, entry, flat = self._ctx
             if raw:  # the JAX-array arguments become the tracers
@@ -1027,7 +1035,8 @@ class _CompiledFunction:
             exact = _optim.EXACT
             TRACING[0] += 1
             try:
-                swap.enter(list(arg_arrs) + list(state_arrs), keys)
+                g0 = state.n_static - state.n_args
+                swap.enter([*arg_arrs, *state_arrs[:g0], *grad_arrs, *state_arrs[g0:]], keys)
                 for opt, hp in zip(state.optimizers, hyper):
                     for group, h in zip(opt.param_groups, hp):
                         _optim.TRACED_HYPER[id(group)] = h
@@ -1053,9 +1062,10 @@ class _CompiledFunction:
 def _collect(state, ins, grads_before, opt_before, result):
     """The outputs of a trace (new arrays) and the static facts needed to write them back."""
     # Unchanged state goes out as it came in: XLA aliases the donated buffer, nothing is copied.
-    # Unchanged arguments (not donated) do not go out at all: that would copy them.
+    # Unchanged arguments and .grads (not donated) do not go out at all: that would copy them.
     changed = tuple(t._arr is not a for t, a in zip(state.tensors, ins))
-    new_arrs = [t._data if c or i >= state.n_args else None
+    kept = range(state.n_static, state.n_grads)
+    new_arrs = [t._data if c or (i >= state.n_args and i not in kept) else None
                 for i, (t, c) in enumerate(zip(state.tensors, changed))]
     grad_kinds, grad_arrs = [], []
     for h, before in zip(state.holders, grads_before):
