@@ -414,6 +414,35 @@ def test_grads_dropped_by_zero_grad_are_kept_and_not_outputs(monkeypatch):
         assert step.compile_count == 2 and step._guard is not None
 
 
+def test_compiled_module_sees_attribute_and_hook_changes():
+    """A compiled Module's trace reads its submodules' plain attributes and hooks as constants:
+    changing one (``dropout.p``, a new forward hook) recompiles, as eager would see it; going
+    back finds the first program again; a value that changes every call stops at the recompile
+    limit and runs eagerly (one warning)."""
+    from torchlike import _compile
+    torchlike.manual_seed(0)
+    m = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.0), nn.ReLU())
+    cm = torchlike.compile(m)
+    x = torchlike.ones(2, 4)
+    first = cm(x)
+    np.testing.assert_array_equal(first.detach().numpy(), m(x).detach().numpy())
+    m[1].p = 1.0  # drops everything
+    assert cm(x).abs().sum().item() == 0 and m(x).abs().sum().item() == 0
+    m[1].p = 0.0
+    h = m[0].register_forward_hook(lambda mod, i, o: o + 1.0)
+    np.testing.assert_allclose(cm(x).detach().numpy(), m(x).detach().numpy(), rtol=1e-6)
+    assert not np.array_equal(cm(x).detach().numpy(), first.detach().numpy())
+    h.remove()
+    np.testing.assert_array_equal(cm(x).detach().numpy(), first.detach().numpy())
+    assert cm.compile_count == 3
+    with pytest.warns(UserWarning, match="recompile limit"):
+        for i in range(_compile.RECOMPILE_LIMIT + 2):
+            m[2].inplace = bool(i % 2)  # (plain attribute churn, results unchanged)
+            m[0].eps_note = float(i)
+            np.testing.assert_allclose(cm(x).detach().numpy(), m(x).detach().numpy(), rtol=1e-6)
+    assert cm.compile_count <= _compile.RECOMPILE_LIMIT + 1
+
+
 def test_in_place_argument_update_and_version():
     @torchlike.compile
     def f(x):

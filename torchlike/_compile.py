@@ -1187,6 +1187,7 @@ class OptimizedModule(Module):
         d = self.__dict__
         d["training"] = mod.training
         d["_fullgraph"], d["_cache"], d["_warned"], d["compile_count"] = fullgraph, {}, False, 0
+        d["_limit_warned"] = False
 
     def __getattr__(self, name):
         mods = self.__dict__.get("_modules", {})
@@ -1199,11 +1200,26 @@ class OptimizedModule(Module):
         self.__dict__["training"] = mode
         return self
 
+    def _layout(self, mod):
+        """``(parameters, buffers, description)`` of the wrapped module: the description (each
+        submodule's type, plain attributes -- ``training``, ``p``, ``eps`` -- and hooks) is part
+        of the cache key, as the trace reads them as constants. Recomputed only after a module
+        changed (``STRUCTURE``: any Module attribute, registry or hook change)."""
+        d = self.__dict__
+        hit = d.get("_layout_cache")
+        if hit is not None and hit[0] == STRUCTURE[0]:
+            return hit[1]
+        params = list({id(p): p for p in mod.parameters()}.values())
+        buffers = list({id(b): b for b in mod.buffers()}.values())
+        desc = tuple((type(m), _plain_attributes(m), tuple(m._forward_pre_hooks),
+                      tuple(m._forward_hooks)) for m in mod.modules())
+        d["_layout_cache"] = (STRUCTURE[0], (params, buffers, desc))
+        return params, buffers, desc
+
     def forward(self, *args, **kwargs):
         mod = self._orig_mod
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_leaf)
-        params = list({id(p): p for p in mod.parameters()}.values())
-        buffers = list({id(b): b for b in mod.buffers()}.values())
+        params, buffers, desc = self._layout(mod)
         if any(_is_tracer(p._arr) for p in params) or any(
                 _is_tracer(v._arr) if isinstance(v, Tensor) else _is_tracer(v) for v in leaves):
             return mod(*args, **kwargs)  # inside a compiled step: inline
@@ -1212,7 +1228,7 @@ class OptimizedModule(Module):
         ins = params + arg_t
         diff = tuple(i for i, t in enumerate(ins)
                      if grad_on and t._rg and jnp.issubdtype(t._arr.dtype, jnp.inexact))
-        key = (_arg_signature(leaves), treedef, grad_on, tuple(m.training for m in mod.modules()),
+        key = (_arg_signature(leaves), treedef, grad_on, desc,
                tuple((p._data.shape, p._arr.dtype) for p in params),
                tuple((b._data.shape, b._arr.dtype) for b in buffers), diff)
         d = self.__dict__
@@ -1221,10 +1237,21 @@ class OptimizedModule(Module):
         if entry is _EAGER:
             return mod(*args, **kwargs)
         if entry is None:
+            name = f"{type(mod).__name__}.forward"
+            if len(cache) >= RECOMPILE_LIMIT:
+                if not d["_limit_warned"]:
+                    d["_limit_warned"] = True
+                    warnings.warn(f"torchlike.compile: {name} hit the recompile limit "
+                                  f"({RECOMPILE_LIMIT}, torch._dynamo.config.recompile_limit): "
+                                  f"calls with a new signature run eagerly from now on. "
+                                  f"TORCHLIKE_LOGS=recompiles logs every recompilation.",
+                                  stacklevel=2)
+                return mod(*args, **kwargs)
             if cache:
-                _log_recompile(f"{type(mod).__name__}.forward", list(cache), key,
-                               ("arguments", "argument structure", "grad mode", "training flags",
-                                "parameters", "buffers", "inputs requiring grad"))
+                _log_recompile(name, list(cache), key,
+                               ("arguments", "argument structure", "grad mode",
+                                "module attributes and hooks", "parameters", "buffers",
+                                "inputs requiring grad"))
             entry = cache[key] = _Entry(None)
             entry.fn = _module_program(self, entry, mod, params, buffers, treedef, leaves, diff)
         gen = default_generator
