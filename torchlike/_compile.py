@@ -828,8 +828,13 @@ class _Guard:
                 continue
             if type(a) is not Tensor or a._rg or a._grad is not None or id(a) in ids:
                 return False
-            x = a._arr
-            if _is_tracer(x) or x.shape != want[0] or x.dtype != want[1]:
+            x = a._a
+            if type(x) is not _lazy._ARRAY:  # (a deferred value, or a tracer)
+                x = a._arr
+                if _is_tracer(x):
+                    return False
+            x = x.aval
+            if x.shape != want[0] or x.dtype != want[1]:
                 return False
         if not _bindings_hold(self.bindings):  # (the scan would find what it found)
             return False
