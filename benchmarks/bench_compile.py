@@ -26,7 +26,11 @@ a state dict) and trains on the same batch. Per model and batch the tables give:
   compile twice, as the first step creates the gradients and the optimizer state; the two torch
   eager contenders share one model, so the second one's first call is already warm). torch.compile
   runs with a fresh dynamo cache per configuration, but inductor's on-disk caches persist between
-  runs of this command, so its first-call figure is lower on a second run. Inductor's CPU
+  runs of this command, so its first-call figure is lower on a second run; likewise importing
+  torchlike turns on JAX's persistent compilation cache (``torchlike._cache``, for the pure JAX
+  step too), so torchlike's and JAX's first calls load rather than compile on a second run: the
+  environment lines say how many entries the cache held at the start, and
+  ``TORCHLIKE_CACHE_DIR=off`` measures cold compilation. Inductor's CPU
   compilation takes 10-80 s per configuration on the 2-core machine, so by default torch.compile
   runs at each model's first batch size only (``--torch-compile all`` for every one);
 - peak memory of the contender's first three steps (model and batch already built), as growth
@@ -722,6 +726,12 @@ def main(argv=None) -> int:
     # torchlike sets it to "highest" on GPU machines (torch's float32 matmuls); it is global, so
     # the pure JAX step computes at the same precision
     env["jax_default_matmul_precision"] = jax.config.jax_default_matmul_precision
+    # importing torchlike turns JAX's persistent compilation cache on (for the pure JAX step too):
+    # the first-call figures then depend on what earlier runs left there
+    cache = torchlike._cache.cache_dir()
+    entries = len(os.listdir(cache)) if cache and os.path.isdir(cache) else 0
+    env["XLA compilation cache"] = (f"{cache} ({entries} entries at the start)" if cache
+                                    else "off")
     print(format_environment(env))
     imports = import_times(1 if a.quick else 3)
     print("- import seconds (fresh process, minus python start-up "
